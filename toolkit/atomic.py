@@ -1,0 +1,78 @@
+"""Atomic output: a file is either the old one or the new one, never half written."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from .errors import OutputError
+
+TEMP_PREFIX = ".~toolkit-"
+TEMP_SUFFIX = ".tmp"
+
+
+class OutputLockedError(OutputError):
+    """The target exists and cannot be replaced (open in Word/Excel on Windows)."""
+
+
+def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
+    """Write ``data`` to a temp file beside ``target``, fsync it, then ``os.replace`` it in."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(target, f"无法创建输出文件夹 {target.parent}（{exc.strerror or exc}）") from exc
+    if not overwrite and target.exists():
+        raise OutputError(target, "文件已存在，为避免覆盖已停止；请换一个文件名")
+    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if not overwrite:
+            # link() fails when the name exists, closing the race between exists() and here.
+            try:
+                os.link(temp, target)
+            except FileExistsError as exc:
+                raise OutputError(target, "文件已存在，为避免覆盖已停止；请换一个文件名") from exc
+            except OSError:
+                os.replace(temp, target)  # filesystems without hard links
+        else:
+            os.replace(temp, target)
+    except PermissionError as exc:
+        raise OutputLockedError(
+            target, "文件被占用（可能正在 Word/WPS/Excel 中打开），无法替换；请关闭后重试") from exc
+    except OutputError:
+        raise
+    except OSError as exc:
+        raise OutputError(target, f"无法写入（{exc.strerror or exc}）") from exc
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+    _fsync_dir(target.parent)
+    return target
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; not possible (nor needed) on Windows.
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_quietly(path: Path) -> bool:
+    """Delete ``path`` if present; True when something was removed."""
+    try:
+        Path(path).unlink()
+        return True
+    except FileNotFoundError:
+        return False
