@@ -1,0 +1,570 @@
+"""Generate the two notice templates (通报模板) in this folder.
+
+    python templates/make_templates.py          # writes 阶段性进展.docx and 集中整改进展.docx
+
+The templates are ordinary Word documents holding docxtpl (Jinja2) placeholders. Their layout
+follows GB/T 9704-2012 《党政机关公文格式》 (see shared/spec/notice.md):
+
+* A4, margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (type area 156 x 225 mm);
+* 22 lines a page: exact line spacing 28.9 pt (578 twips), plus a line grid of the same pitch
+  so Word's page setup shows "每页 22 行";
+* 28 characters a line: a 16 pt character is wider than 156 mm / 28, so the body styles carry
+  a condensed character spacing of -0.3 pt (16 - 0.3 = 15.7 pt; 28 x 15.7 = 439.6 pt fits in
+  the 442.2 pt line, 29 characters do not);
+* every piece of formatting lives in a named paragraph style (标题, 正文, 一级标题 ...), with the
+  East Asian font set through ``w:rFonts w:eastAsia``; the font table names the usual
+  fallback of each font (``w:altName``);
+* page number ``— N —`` as a PAGE field, 4号 宋体, odd pages right and even pages left, one
+  character in (``w:evenAndOddHeaders`` with a separate even-page footer).
+
+The paragraph text is written by this script only; run it again after changing it and commit
+both the script and the two .docx files. Clerks may restyle the generated files in Word/WPS.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm
+
+HERE = Path(__file__).resolve().parent
+
+KIND_STAGE = "阶段性进展"
+KIND_CENTRAL = "集中整改进展"
+
+# ---------------------------------------------------------------------------------------------
+# Fonts and measures
+# ---------------------------------------------------------------------------------------------
+
+FANGSONG = "仿宋_GB2312"
+KAITI = "楷体_GB2312"
+XIAOBIAOSONG = "方正小标宋简体"
+HEITI = "黑体"
+SONGTI = "宋体"
+
+# font name -> (altName fallback, panose, family, pitch)
+FONT_TABLE = {
+    FANGSONG: ("FangSong", "02010609030101010101", "roman", "variable"),
+    KAITI: ("KaiTi", "02010609030101010101", "roman", "variable"),
+    XIAOBIAOSONG: ("SimSun", "02000000000000000000", "roman", "variable"),
+    HEITI: ("SimHei", "02010609060101010101", "swiss", "variable"),
+    SONGTI: ("SimSun", "02010600030101010101", "roman", "variable"),
+}
+
+LINE = 578  # exact line pitch in twips: 28.9 pt, 22 lines in the 225 mm type area
+BODY_SZ = 32  # half-points: 16 pt = 3号
+TITLE_SZ = 44  # 22 pt = 2号
+PAGE_SZ = 28  # 14 pt = 4号
+CONDENSE = -6  # twentieths of a point: -0.3 pt
+CHAR = 320  # one 16 pt character in twips
+FOOTER_MM = 25  # footer distance: puts the page number's dashes about 7 mm below the type area
+PAGE_CHAR = 280  # one 14 pt character in twips
+
+# ---------------------------------------------------------------------------------------------
+# Styles: (name, style id, type, based on, next, pPr xml, rPr xml)
+# ---------------------------------------------------------------------------------------------
+
+
+def rfonts(font: str) -> str:
+    return (
+        f'<w:rFonts w:ascii="{font}" w:eastAsia="{font}" w:hAnsi="{font}" '
+        f'w:cs="{font}" w:hint="eastAsia"/>'
+    )
+
+
+BODY_PPR = (
+    '<w:widowControl w:val="0"/>'
+    '<w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/>'
+    f'<w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
+    f'<w:ind w:firstLineChars="200" w:firstLine="{2 * CHAR}"/>'
+    '<w:jc w:val="both"/>'
+)
+
+
+def body_rpr(font: str, bold: bool = False) -> str:
+    b = "<w:b/><w:bCs/>" if bold else '<w:b w:val="0"/><w:bCs w:val="0"/>'
+    return (
+        rfonts(font) + b + '<w:color w:val="000000"/>'
+        f'<w:spacing w:val="{CONDENSE}"/><w:kern w:val="0"/>'
+        f'<w:sz w:val="{BODY_SZ}"/><w:szCs w:val="{BODY_SZ}"/>'
+    )
+
+
+STYLES = [
+    # name, id, based on, next, pPr, rPr
+    ("正文", "GwBody", "Normal", "GwBody", BODY_PPR, body_rpr(FANGSONG)),
+    (
+        "标题",
+        "GwTitle",
+        "Normal",
+        "GwBody",
+        '<w:keepNext/><w:keepLines/><w:widowControl w:val="0"/><w:snapToGrid w:val="0"/>'
+        '<w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/>'
+        f'<w:spacing w:before="0" w:after="{LINE}" w:line="{LINE}" w:lineRule="exact"/>'
+        '<w:ind w:firstLineChars="0" w:firstLine="0"/><w:jc w:val="center"/>'
+        '<w:outlineLvl w:val="0"/>',
+        rfonts(XIAOBIAOSONG) + '<w:b w:val="0"/><w:bCs w:val="0"/><w:color w:val="000000"/>'
+        '<w:spacing w:val="0"/><w:kern w:val="0"/>'
+        f'<w:sz w:val="{TITLE_SZ}"/><w:szCs w:val="{TITLE_SZ}"/>',
+    ),
+    (
+        "一级标题",
+        "GwHeading1",
+        "GwBody",
+        "GwBody",
+        '<w:keepNext/><w:outlineLvl w:val="1"/>',
+        body_rpr(HEITI),
+    ),
+    (
+        "方面标题",
+        "GwCategory",
+        "GwBody",
+        "GwBody",
+        '<w:keepNext/><w:outlineLvl w:val="2"/>',
+        body_rpr(KAITI, bold=True),
+    ),
+    (
+        "二级标题",
+        "GwHeading2",
+        "GwBody",
+        "GwBody",
+        '<w:keepNext/><w:outlineLvl w:val="3"/>',
+        body_rpr(KAITI),
+    ),
+    (
+        "三级标题",
+        "GwHeading3",
+        "GwBody",
+        "GwBody",
+        '<w:keepNext/><w:outlineLvl w:val="4"/>',
+        body_rpr(FANGSONG),
+    ),
+    (
+        "标签行",
+        "GwLabelLine",
+        "GwBody",
+        "GwBody",
+        "<w:keepNext/>",
+        body_rpr(FANGSONG),
+    ),
+    (
+        "署名",
+        "GwSignature",
+        "GwBody",
+        "GwDate",
+        f'<w:keepNext/><w:spacing w:before="{LINE}" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
+        f'<w:ind w:rightChars="200" w:right="{2 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="right"/>',
+        body_rpr(FANGSONG),
+    ),
+    (
+        "成文日期",
+        "GwDate",
+        "GwBody",
+        "GwBody",
+        f'<w:ind w:rightChars="400" w:right="{4 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="right"/>',
+        body_rpr(FANGSONG),
+    ),
+    (
+        "页码",
+        "GwPageNumber",
+        "Normal",
+        "GwPageNumber",
+        '<w:widowControl w:val="0"/>'
+        '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
+        f'<w:ind w:left="0" w:right="{PAGE_CHAR}" w:firstLine="0"/><w:jc w:val="right"/>',
+        rfonts(SONGTI) + '<w:color w:val="000000"/><w:spacing w:val="0"/>'
+        f'<w:sz w:val="{PAGE_SZ}"/><w:szCs w:val="{PAGE_SZ}"/>',
+    ),
+    (
+        "页码偶数页",
+        "GwPageNumberEven",
+        "GwPageNumber",
+        "GwPageNumberEven",
+        f'<w:ind w:left="{PAGE_CHAR}" w:right="0" w:firstLine="0"/><w:jc w:val="left"/>',
+        "",
+    ),
+    (
+        "模板指令",
+        "GwDirective",
+        "Normal",
+        "GwDirective",
+        '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="left"/>',
+        '<w:rFonts w:ascii="Courier New" w:hAnsi="Courier New" w:eastAsia="宋体" w:cs="Courier New"/>'
+        '<w:color w:val="7F7F7F"/><w:spacing w:val="0"/><w:sz w:val="20"/><w:szCs w:val="20"/>',
+    ),
+]
+
+CHAR_STYLES = [
+    ("标签", "GwLabel", "<w:b/><w:bCs/>"),
+]
+
+STYLE_IDS = {name: sid for name, sid, *_ in STYLES}
+
+# ---------------------------------------------------------------------------------------------
+# The document skeleton
+# ---------------------------------------------------------------------------------------------
+
+
+def _set_doc_defaults(styles_el) -> None:
+    old = styles_el.find(qn("w:docDefaults"))
+    new = parse_xml(
+        f"<w:docDefaults {nsdecls('w')}>"
+        "<w:rPrDefault><w:rPr>"
+        + rfonts(FANGSONG)
+        + f'<w:kern w:val="0"/><w:sz w:val="{BODY_SZ}"/><w:szCs w:val="{BODY_SZ}"/>'
+        '<w:lang w:val="en-US" w:eastAsia="zh-CN" w:bidi="ar-SA"/>'
+        "</w:rPr></w:rPrDefault>"
+        "<w:pPrDefault><w:pPr>"
+        f'<w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
+        '<w:jc w:val="both"/>'
+        "</w:pPr></w:pPrDefault>"
+        "</w:docDefaults>"
+    )
+    if old is not None:
+        old.addprevious(new)
+        styles_el.remove(old)
+    else:
+        styles_el.insert(0, new)
+
+
+def _add_styles(doc) -> None:
+    styles = doc.styles
+    styles_el = styles.element
+    _set_doc_defaults(styles_el)
+    for name, sid, based, nxt, ppr, rpr in STYLES:
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.style_id = sid
+        el = style.element
+        for child in list(el):
+            if child.tag != qn("w:name"):
+                el.remove(child)
+        extra = parse_xml(
+            f"<w:style {nsdecls('w')}>"
+            f'<w:basedOn w:val="{based}"/><w:next w:val="{nxt}"/>'
+            '<w:uiPriority w:val="1"/><w:qFormat/>'
+            f"<w:pPr>{ppr}</w:pPr>" + (f"<w:rPr>{rpr}</w:rPr>" if rpr else "") + "</w:style>"
+        )
+        for child in list(extra):
+            el.append(child)
+    for name, sid, rpr in CHAR_STYLES:
+        style = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
+        style.style_id = sid
+        el = style.element
+        for child in list(el):
+            if child.tag != qn("w:name"):
+                el.remove(child)
+        extra = parse_xml(
+            f"<w:style {nsdecls('w')}>"
+            '<w:basedOn w:val="DefaultParagraphFont"/><w:uiPriority w:val="1"/><w:qFormat/>'
+            f"<w:rPr>{rpr}</w:rPr></w:style>"
+        )
+        for child in list(extra):
+            el.append(child)
+
+
+def _font_table(doc) -> None:
+    part = next(
+        rel.target_part for rel in doc.part.rels.values() if rel.reltype == RT.FONT_TABLE
+    )
+    root = parse_xml(part.blob)
+    for font in root.findall(qn("w:font")):
+        if font.get(qn("w:name")) in FONT_TABLE:
+            root.remove(font)
+    for name, (alt, panose, family, pitch) in FONT_TABLE.items():
+        root.append(
+            parse_xml(
+                f'<w:font {nsdecls("w")} w:name="{name}">'
+                f'<w:altName w:val="{alt}"/><w:panose1 w:val="{panose}"/>'
+                f'<w:charset w:val="86"/><w:family w:val="{family}"/><w:pitch w:val="{pitch}"/>'
+                "</w:font>"
+            )
+        )
+    from lxml import etree
+
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _settings(doc) -> None:
+    doc.settings.odd_and_even_pages_header_footer = True
+    el = doc.settings.element
+    lang = el.find(qn("w:themeFontLang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
+    csc = el.find(qn("w:characterSpacingControl"))
+    if csc is not None:
+        csc.set(qn("w:val"), "doNotCompress")
+
+
+def _page_number_paragraph(style_id: str):
+    return parse_xml(
+        f"<w:p {nsdecls('w')}>"
+        f'<w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>'
+        '<w:r><w:t xml:space="preserve">— </w:t></w:r>'
+        '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+        '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+        '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+        "<w:r><w:t>1</w:t></w:r>"
+        '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
+        '<w:r><w:t xml:space="preserve"> —</w:t></w:r>'
+        "</w:p>"
+    )
+
+
+def _footer(footer, style_id: str) -> None:
+    footer.is_linked_to_previous = False
+    el = footer._element
+    for p in el.findall(qn("w:p")):
+        el.remove(p)
+    el.append(_page_number_paragraph(style_id))
+
+
+def _page_setup(doc) -> None:
+    sec = doc.sections[0]
+    sec.page_width = Mm(210)
+    sec.page_height = Mm(297)
+    sec.top_margin = Mm(37)
+    sec.bottom_margin = Mm(35)
+    sec.left_margin = Mm(28)
+    sec.right_margin = Mm(26)
+    sec.header_distance = Mm(15)
+    # The 4号 page number sits with its dash about 7 mm below the type area.
+    sec.footer_distance = Mm(FOOTER_MM)
+    sec.gutter = 0
+    sectPr = sec._sectPr
+    grid = sectPr.find(qn("w:docGrid"))
+    if grid is None:
+        grid = parse_xml(f"<w:docGrid {nsdecls('w')}/>")
+        sectPr.append(grid)
+    grid.set(qn("w:type"), "lines")
+    grid.set(qn("w:linePitch"), str(LINE))
+    for attr in ("w:charSpace",):
+        if grid.get(qn(attr)) is not None:
+            del grid.attrib[qn(attr)]
+    _footer(sec.footer, "GwPageNumber")
+    _footer(sec.even_page_footer, "GwPageNumberEven")
+
+
+
+def new_document(title: str):
+    doc = Document()
+    body = doc.element.body
+    for p in body.findall(qn("w:p")):
+        body.remove(p)
+    _add_styles(doc)
+    _font_table(doc)
+    _settings(doc)
+    _page_setup(doc)
+    props = doc.core_properties
+    props.title = title
+    props.author = ""
+    props.last_modified_by = ""
+    props.comments = ""
+    props.subject = "巡察整改进展情况的通报模板"
+    props.keywords = ""
+    props.category = ""
+    props.revision = 1
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing template paragraphs
+# ---------------------------------------------------------------------------------------------
+
+
+class Writer:
+    """Appends paragraphs to the body, before the final sectPr."""
+
+    def __init__(self, doc):
+        self.doc = doc
+        self.body = doc.element.body
+        self.sectPr = self.body.find(qn("w:sectPr"))
+
+    def _append(self, p) -> None:
+        self.sectPr.addprevious(p)
+
+    def para(self, style: str, *runs: str | tuple[str, str]) -> None:
+        """A paragraph of style ``style``; a run is text, or (character style name, text)."""
+        sid = STYLE_IDS[style]
+        xml = [f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{sid}\"/></w:pPr>"]
+        for run in runs:
+            if isinstance(run, tuple):
+                cstyle, text = run
+                csid = dict((n, i) for n, i, _ in CHAR_STYLES)[cstyle]
+                rpr = f'<w:rPr><w:rStyle w:val="{csid}"/></w:rPr>'
+            else:
+                rpr, text = "", run
+            xml.append(f'<w:r>{rpr}<w:t xml:space="preserve">{_x(text)}</w:t></w:r>')
+        xml.append("</w:p>")
+        self._append(parse_xml("".join(xml)))
+
+    def tag(self, statement: str) -> None:
+        """A control paragraph ``{%p statement %}``; docxtpl removes the whole paragraph."""
+        self.para("模板指令", "{%p " + statement + " %}")
+
+    def blank(self, style: str = "正文") -> None:
+        self.para(style)
+
+
+def _x(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def lines(w: Writer, var: str, style: str = "正文", label: str | None = None) -> None:
+    """One paragraph per item of the list ``var``; ``label`` (bold) before the first one."""
+    w.tag(f"for line in {var}")
+    if label:
+        w.para(style, ("标签", "{% if loop.first %}" + label + "{% endif %}"), "{{ line }}")
+    else:
+        w.para(style, "{{ line }}")
+    w.tag("endfor")
+
+
+def heading1(w: Writer, key: str, text: str) -> None:
+    w.para("一级标题", "{{ num." + key + " }}" + text)
+
+
+def common_head(w: Writer) -> None:
+    w.para("标题", "{{ title }}")
+    w.para("正文", "{{ opening }}")
+
+
+def signature(w: Writer) -> None:
+    w.tag("if issuer")
+    w.para("署名", "{{ issuer }}")
+    w.tag("endif")
+    w.tag("if issue_date")
+    w.para("成文日期", "{{ issue_date }}")
+    w.tag("endif")
+
+
+def categories(w: Writer, problem_block) -> None:
+    w.tag("for category in categories")
+    w.tag("if category.heading")
+    w.para("方面标题", "{{ category.heading }}")
+    w.tag("endif")
+    w.tag("for sub in category.subcategories")
+    w.tag("if sub.heading")
+    w.para("二级标题", "{{ sub.heading }}")
+    w.tag("endif")
+    w.tag("for problem in sub.problems")
+    problem_block(w)
+    w.tag("endfor")
+    w.tag("endfor")
+    w.tag("endfor")
+
+
+# --- 阶段性进展 --------------------------------------------------------------------------------
+
+
+def stage_problem(w: Writer) -> None:
+    w.tag("for line in problem.lines")
+    w.para(
+        "三级标题",
+        "{% if loop.first %}{{ problem.label }}对“{% endif %}{{ line }}"
+        "{% if loop.last %}”的整改进展情况{% endif %}",
+    )
+    w.tag("endfor")
+    w.para("正文", ("标签", "整改状态："), "{{ problem.status_label }}。")
+    w.tag("if problem.progress_lines")
+    w.para("标签行", ("标签", "整改过程："))
+    lines(w, "problem.progress_lines")
+    w.tag("endif")
+
+
+def build_stage():
+    doc = new_document("巡察整改阶段性进展情况的通报（模板）")
+    w = Writer(doc)
+    common_head(w)
+    w.tag("if organisation")
+    heading1(w, "organisation", "扛牢政治责任，切实抓好巡察整改工作")
+    lines(w, "organisation")
+    w.tag("endif")
+    heading1(w, "progress", "坚持对账销号，确保巡察整改工作取得实效")
+    w.tag("if summary")
+    w.para("正文", "{{ summary }}")
+    w.tag("endif")
+    categories(w, stage_problem)
+    w.tag("if next_steps")
+    heading1(w, "next_steps", "下一步工作安排")
+    lines(w, "next_steps")
+    w.tag("endif")
+    signature(w)
+    return doc
+
+
+# --- 集中整改进展 ------------------------------------------------------------------------------
+
+
+def central_problem(w: Writer) -> None:
+    w.tag("for line in problem.lines")
+    w.para("正文", "{% if loop.first %}{{ problem.label }}{% endif %}{{ line }}")
+    w.tag("endfor")
+    lines(w, "problem.measures_lines", label="整改措施：")
+    lines(w, "problem.progress_lines", label="整改进展：")
+    w.tag("if problem.deadline")
+    w.para("正文", ("标签", "整改时限："), "{{ problem.deadline }}。")
+    w.tag("endif")
+    w.para("正文", ("标签", "整改状态："), "{{ problem.status_label }}。")
+
+
+def build_central():
+    doc = new_document("巡察集中整改进展情况的通报（模板）")
+    w = Writer(doc)
+    common_head(w)
+    w.tag("if organisation")
+    heading1(w, "organisation", "党组及主要负责人组织整改落实情况")
+    lines(w, "organisation")
+    w.tag("endif")
+    w.tag("if flagged")
+    heading1(w, "flagged", "{{ flagged_by }}点人点事问题整改情况")
+    w.tag("for problem in flagged")
+    central_problem(w)
+    w.tag("endfor")
+    w.tag("endif")
+    heading1(w, "completed", "集中整改期内已完成的整改事项")
+    w.tag("if summary")
+    w.para("正文", "{{ summary }}")
+    w.tag("endif")
+    categories(w, central_problem)
+    w.tag("if long_term or long_term_measures")
+    heading1(w, "long_term", "对长期整改任务采取的重要举措和取得的阶段性成效")
+    w.tag("for problem in long_term")
+    central_problem(w)
+    w.tag("endfor")
+    lines(w, "long_term_measures")
+    w.tag("endif")
+    w.tag("if next_steps")
+    heading1(w, "next_steps", "下一步整改工作安排")
+    lines(w, "next_steps")
+    w.tag("endif")
+    w.tag("if contact")
+    w.para("正文", "{{ contact }}")
+    w.tag("endif")
+    signature(w)
+    return doc
+
+
+BUILDERS = {KIND_STAGE: build_stage, KIND_CENTRAL: build_central}
+
+
+def main(argv: list[str] | None = None) -> int:
+    out = Path(argv[0]) if argv else HERE
+    out.mkdir(parents=True, exist_ok=True)
+    for kind, build in BUILDERS.items():
+        path = out / f"{kind}.docx"
+        build().save(path)
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
