@@ -142,7 +142,9 @@ STYLES = [
         "GwHeading3",
         "GwBody",
         "GwBody",
-        '<w:keepNext/><w:outlineLvl w:val="4"/>',
+        # No keep-with-next: a problem heading can run to several lines, and keeping it with
+        # the next paragraph would leave large gaps at page bottoms.
+        '<w:outlineLvl w:val="4"/>',
         body_rpr(FANGSONG),
     ),
     (
@@ -150,6 +152,16 @@ STYLES = [
         "GwLabelLine",
         "GwBody",
         "GwBody",
+        "<w:keepNext/>",
+        body_rpr(FANGSONG),
+    ),
+    (
+        # The last body paragraph: kept on the page of the signature, so that the signature
+        # and the date never stand alone on a page.
+        "正文末段",
+        "GwBodyLast",
+        "GwBody",
+        "GwSignature",
         "<w:keepNext/>",
         body_rpr(FANGSONG),
     ),
@@ -428,6 +440,17 @@ def lines(w: Writer, var: str, style: str = "正文", label: str | None = None) 
     w.tag("endfor")
 
 
+def last_lines(w: Writer, var: str, last_condition: str = "loop.last") -> None:
+    """Like ``lines``, but the paragraph for which ``last_condition`` holds is 正文末段."""
+    w.tag(f"for line in {var}")
+    w.tag(f"if {last_condition}")
+    w.para("正文末段", "{{ line }}")
+    w.tag("else")
+    w.para("正文", "{{ line }}")
+    w.tag("endif")
+    w.tag("endfor")
+
+
 def heading1(w: Writer, key: str, text: str) -> None:
     w.para("一级标题", "{{ num." + key + " }}" + text)
 
@@ -495,7 +518,7 @@ def build_stage():
     categories(w, stage_problem)
     w.tag("if next_steps")
     heading1(w, "next_steps", "下一步工作安排")
-    lines(w, "next_steps")
+    last_lines(w, "next_steps")
     w.tag("endif")
     signature(w)
     return doc
@@ -544,10 +567,10 @@ def build_central():
     w.tag("endif")
     w.tag("if next_steps")
     heading1(w, "next_steps", "下一步整改工作安排")
-    lines(w, "next_steps")
+    last_lines(w, "next_steps", "loop.last and not contact")
     w.tag("endif")
     w.tag("if contact")
-    w.para("正文", "{{ contact }}")
+    w.para("正文末段", "{{ contact }}")
     w.tag("endif")
     signature(w)
     return doc

@@ -111,6 +111,9 @@ def _ppr(style):
         ("一级标题", "黑体", 32),
         ("二级标题", "楷体_GB2312", 32),
         ("三级标题", "仿宋_GB2312", 32),
+        ("方面标题", "楷体_GB2312", 32),
+        ("标签行", "仿宋_GB2312", 32),
+        ("正文末段", "仿宋_GB2312", 32),
         ("署名", "仿宋_GB2312", 32),
         ("成文日期", "仿宋_GB2312", 32),
         ("页码", "宋体", 28),
@@ -242,8 +245,10 @@ def test_stage_structure_in_order(stage, report):
     assert got[-2:] == [("署名", "中共攀枝花市文联党组"), ("成文日期", "2024年12月20日")]
     # organisation / next steps: one paragraph per line, blank lines dropped
     for line in ("第一时间召开巡察整改部署会安排整改工作。", "成立巡察整改工作领导小组。",
-                 "对已完成的整改任务，适时组织“回头看”，巩固整改成果。"):
+                 "持续深入学习习近平总书记关于巡视工作重要讲话精神。"):
         assert ("正文", line) in got
+    # the last body paragraph stays on the signature's page
+    assert got[-3] == ("正文末段", "对已完成的整改任务，适时组织“回头看”，巩固整改成果。")
     assert "" not in t[1:]
 
 
@@ -280,6 +285,8 @@ def test_central_structure_in_order(central, report):
     assert [x for x in long_term if re.match(r"\d+．", x)] == [
         "1．党组对文联工作前瞻性谋划不足。", "2．党内谈心谈话不规范，针对性不强。"]
     assert long_term[-1] == "坚持把理论学习作为长期任务，常态化开展专题学习。"
+    assert got[-3][0] == "正文末段"
+    assert ("正文", "对已完成的整改任务，适时组织“回头看”，巩固整改成果。") in got
     assert t[-3] == (
         "欢迎广大干部群众对巡察整改落实情况进行监督。如有意见建议，请及时向我们反映。"
         "联系方式：0812—5503651；邮政地址：攀枝花市东区公园路6号；电子邮箱：391024768@qq.com。"
