@@ -6,12 +6,23 @@ from datetime import date
 from pathlib import Path
 
 from .count import count
+from .history import history_findings
 from .model import Report
 from .read import read_ledger
 from .validate import validate
 
 
-def analyse(path: Path | str, today: date | None = None) -> Report:
-    """Read, validate and count one ledger. Raises ``UnreadableLedgerError`` when unusable."""
+def analyse(path: Path | str, today: date | None = None, *,
+            history_dir: Path | None = None) -> Report:
+    """Read, validate and count one ledger. Raises ``UnreadableLedgerError`` when unusable.
+
+    With ``history_dir`` (``OUTDIR/.history``, see ``history.history_root``), changes since the
+    last notice that a clerk must look at (regressions, deadlines moved later, vanished
+    problems) are added as warnings.
+    """
     ledger = read_ledger(path)
-    return Report(ledger=ledger, findings=validate(ledger, today), stats=count(ledger, today))
+    findings = validate(ledger, today)
+    stats = count(ledger, today)
+    if history_dir is not None:
+        findings += history_findings(ledger, stats, history_dir)
+    return Report(ledger=ledger, findings=findings, stats=stats)

@@ -1,0 +1,506 @@
+"""Change history between notices: snapshots of each built ledger, and the diff against them.
+
+Every successful build stores a snapshot (the normalised rows and the statistics, JSON) in
+``OUTDIR/.history/<ledger stem>/<YYYYmmdd-HHMMSS-ffffff>.json``. A snapshot identical to the
+latest one is not stored again, so the watcher saving an unchanged ledger adds nothing.
+
+Which snapshot a ledger is compared with (the *baseline*): the latest one whose content
+differs from the ledger as it is now. Right after a build the latest snapshot *is* the ledger,
+so the comparison falls back to the one before it: the changes that the last notice brought
+stay visible in ``check`` and ``diff`` until the ledger is edited again.
+
+How rows of the two versions are matched (a problem must never vanish unnoticed, so a doubtful
+pair is left unmatched, which reports it as vanished plus added, rather than hiding it):
+
+1. Same problem text (compared after NFKC, without white space and trailing punctuation): the
+   same problem, whatever its 序号. Inserting or deleting a row renumbers everything below it;
+   matching text first keeps that from turning into a cascade of false changes. When several
+   rows share a text, equal 序号 pair first, then the rest in ledger order.
+2. Same 序号 (present and unique in both versions) and similar text (similarity >= 0.5):
+   the same problem with its text edited.
+3. Different 序号 but very similar text (similarity >= 0.75): edited and renumbered.
+4. Old rows still unmatched have disappeared (a warning); new rows unmatched were added.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+from .atomic import write_atomic
+from .count import stats_to_dict
+from .errors import OutputError, ToolkitError
+from .model import DONE, IN_PROGRESS, INFO, NOT_DONE, WARNING, Finding, Ledger, Report, Stats
+from .normalize import format_cn_date, parse_day, squash
+
+HISTORY_DIR_NAME = ".history"
+FORMAT = "toolkit-history/1"
+_NAME = re.compile(r"^(\d{8}-\d{6}-\d{6})(?:-\d+)?\.json$")
+_NAME_TIME = "%Y%m%d-%H%M%S-%f"
+SAME_NUMBER_SIMILARITY = 0.5
+RENUMBERED_SIMILARITY = 0.75
+# Fuzzy matching compares every leftover old row with every leftover new row; past this many
+# pairs (a ledger rewritten wholesale) only same-序号 pairs are compared.
+MAX_FUZZY_PAIRS = 250_000
+
+# Kinds of change, in the order ``diff`` lists them.
+NEWLY_DONE = "newly_done"
+REGRESSED = "regressed"
+DEADLINE_EXTENDED = "deadline_extended"
+TEXT_EDITED = "text_edited"
+DISAPPEARED = "disappeared"
+ADDED = "added"
+KINDS_CN = {
+    NEWLY_DONE: "新完成",
+    REGRESSED: "状态倒退",
+    DEADLINE_EXTENDED: "时限延后",
+    TEXT_EDITED: "问题文字修改",
+    DISAPPEARED: "问题消失",
+    ADDED: "新增问题",
+}
+# The changes a clerk must look at before a notice goes out; the rest is information.
+WARNING_KINDS = (REGRESSED, DEADLINE_EXTENDED, DISAPPEARED)
+_STATUS_RANK = {NOT_DONE: 0, IN_PROGRESS: 1, DONE: 2}
+
+
+class SnapshotError(ToolkitError):
+    """A snapshot cannot be read, or there is none to compare with."""
+
+
+# ---------------------------------------------------------------- snapshots
+
+@dataclass(frozen=True)
+class Snapshot:
+    path: Path
+    created: datetime
+    ledger: str  # file name of the ledger
+    stats: dict  # ``count.stats_to_dict``
+    rows: tuple[dict, ...]  # ``snapshot_rows``
+
+    @property
+    def label(self) -> str:
+        """``2024年12月20日 15:30 的通报记录`` for messages."""
+        return f"{format_cn_date(self.created.date())} {self.created:%H:%M} 的通报记录"
+
+
+def history_root(out_dir: Path) -> Path:
+    """``OUTDIR/.history``: what ``analyse(history_dir=...)`` takes."""
+    return Path(out_dir) / HISTORY_DIR_NAME
+
+
+def ledger_history_dir(history_dir: Path, ledger: Path | str) -> Path:
+    return Path(history_dir) / Path(ledger).stem
+
+
+def snapshot_rows(ledger: Ledger) -> list[dict]:
+    """The normalised rows, as JSON values (dates ISO, amounts as decimal text)."""
+    return [{
+        "row": p.row,
+        "number": p.number,
+        "category": p.category,
+        "subcategory": p.subcategory,
+        "problem": p.problem,
+        "measures": p.measures,
+        "leader": p.leader,
+        "unit": p.unit,
+        "deadline_text": p.deadline_text,
+        "deadline": p.deadline.isoformat() if p.deadline else None,
+        "progress": p.progress,
+        "status": p.status,
+        "long_term": p.long_term,
+        "flagged": p.flagged,
+        "done_date": p.done_date.isoformat() if p.done_date else None,
+        "recovered_wan": str(p.recovered_wan) if p.recovered_wan is not None else None,
+        "evidence": p.evidence,
+        "remarks": p.remarks,
+    } for p in ledger.problems]
+
+
+def snapshot_content(ledger: Ledger, stats: Stats) -> tuple[list[dict], dict]:
+    """(rows, statistics) exactly as a snapshot of this ledger would hold them."""
+    # Through JSON, so the comparison with a stored snapshot sees the same types.
+    rows, stats_dict = json.loads(json.dumps([snapshot_rows(ledger), stats_to_dict(stats)]))
+    return rows, stats_dict
+
+
+def list_snapshots(history_dir: Path, ledger: Path | str) -> list[tuple[datetime, Path]]:
+    """The ledger's snapshots, oldest first, timed by their file names (nothing is opened)."""
+    folder = ledger_history_dir(history_dir, ledger)
+    try:
+        entries = list(folder.iterdir())
+    except OSError:  # no history yet (or not readable: same thing for the caller)
+        return []
+    found = []
+    for path in entries:
+        match = _NAME.match(path.name)
+        if match and path.is_file():
+            try:
+                found.append((datetime.strptime(match.group(1), _NAME_TIME), path))
+            except ValueError:
+                continue
+    return sorted(found)
+
+
+def last_snapshot_time(history_dir: Path, ledger: Path | str) -> datetime | None:
+    found = list_snapshots(history_dir, ledger)
+    return found[-1][0] if found else None
+
+
+def load_snapshot(path: Path) -> Snapshot:
+    """Read one snapshot. Raises ``SnapshotError`` for a missing, damaged or foreign file."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SnapshotError(path, "通报记录不存在") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise SnapshotError(path, "通报记录已损坏，无法读取") from exc
+    try:
+        if data.get("format") != FORMAT:
+            raise ValueError(data.get("format"))
+        rows = tuple(data["rows"])
+        for row in rows:
+            if not isinstance(row, dict) or not isinstance(row.get("problem"), str):
+                raise ValueError("row")
+        return Snapshot(path=path, created=datetime.fromisoformat(data["created"]),
+                        ledger=str(data.get("ledger", "")), stats=dict(data["stats"]), rows=rows)
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(path, "不是本工具的通报记录，或格式无法识别") from exc
+
+
+def store_snapshot(report: Report, history_dir: Path, *, notice: Path | None = None,
+                   now: datetime | None = None) -> Path | None:
+    """Store the report's ledger as a new snapshot; None when identical to the latest one.
+
+    Raises ``OutputError`` when the history folder cannot be written.
+    """
+    rows, stats = snapshot_content(report.ledger, report.stats)
+    found = list_snapshots(history_dir, report.ledger.path)
+    if found:
+        try:
+            latest = load_snapshot(found[-1][1])
+            if list(latest.rows) == rows and latest.stats == stats:
+                return None
+        except SnapshotError:
+            pass  # a damaged latest snapshot is simply followed by a good one
+    now = now or datetime.now()
+    data = {
+        "format": FORMAT,
+        "created": now.isoformat(timespec="microseconds"),
+        "ledger": report.ledger.path.name,
+        "notice": str(notice) if notice else None,
+        "stats": stats,
+        "rows": rows,
+    }
+    payload = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")
+    folder = ledger_history_dir(history_dir, report.ledger.path)
+    stem = now.strftime(_NAME_TIME)
+    for attempt in range(100):
+        target = folder / (f"{stem}.json" if not attempt else f"{stem}-{attempt}.json")
+        if target.exists():
+            continue
+        try:
+            return write_atomic(target, payload, overwrite=False)
+        except OutputError:
+            if not target.exists():
+                raise
+    raise OutputError(folder, "通报记录文件名冲突过多，未保存")
+
+
+# ---------------------------------------------------------------- choosing the baseline
+
+@dataclass(frozen=True)
+class Baseline:
+    snapshot: Snapshot | None  # None: nothing to compare with
+    same_as_latest: bool  # the ledger equals the latest snapshot, so an older one was taken
+    notes: tuple[str, ...] = ()  # damaged snapshots that were skipped
+
+
+def find_baseline(history_dir: Path, ledger: Ledger, content: tuple[list[dict], dict]) -> Baseline:
+    """The latest snapshot whose content differs from ``content`` (see the module docstring)."""
+    rows, stats = content
+    notes, same = [], False
+    for _, path in reversed(list_snapshots(history_dir, ledger.path)):
+        try:
+            snapshot = load_snapshot(path)
+        except SnapshotError as exc:
+            notes.append(f"{exc.message}，已跳过")
+            continue
+        if list(snapshot.rows) != rows or snapshot.stats != stats:
+            return Baseline(snapshot, same, tuple(notes))
+        same = True
+    return Baseline(None, same, tuple(notes))
+
+
+def resolve_against(history_dir: Path, ledger: Path, against: str) -> Snapshot:
+    """``--against``: a snapshot file (path or name in the ledger's history), or a date
+    (the last snapshot of that day or before). Raises ``SnapshotError``."""
+    candidate = Path(against)
+    if candidate.is_file():
+        return load_snapshot(candidate)
+    inside = ledger_history_dir(history_dir, ledger) / against
+    if _NAME.match(inside.name) and inside.is_file():
+        return load_snapshot(inside)
+    day = parse_day(against)
+    if day is None:
+        raise SnapshotError(ledger, f"“{against}”既不是通报记录文件，也不是日期（如 2024-12-20）")
+    until = datetime.combine(day, time.max)
+    earlier = [path for created, path in list_snapshots(history_dir, ledger) if created <= until]
+    if not earlier:
+        raise SnapshotError(ledger, f"{format_cn_date(day)}及以前没有通报记录")
+    return load_snapshot(earlier[-1])
+
+
+# ---------------------------------------------------------------- diff
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # NEWLY_DONE | REGRESSED | DEADLINE_EXTENDED | TEXT_EDITED | DISAPPEARED | ADDED
+    number: str  # 序号 now (before, for a disappeared row)
+    problem: str  # problem text now (before, for a disappeared row)
+    old: str  # the value before, as text ("" for an added row)
+    new: str  # the value now, as text ("" for a disappeared row)
+    row: int | None  # worksheet row now; None when disappeared
+    old_row: int | None  # worksheet row in the snapshot; None when added
+    old_number: str = ""
+
+    @property
+    def severity(self) -> str:
+        return WARNING if self.kind in WARNING_KINDS else INFO
+
+    @property
+    def message(self) -> str:
+        """One Chinese sentence for the clerk."""
+        what = f"序号{self.number}“{short(self.problem)}”" if self.number else f"“{short(self.problem)}”"
+        if self.kind == NEWLY_DONE:
+            return f"{what}由“{self.old}”变为“已完成”"
+        if self.kind == REGRESSED:
+            return f"{what}的整改状态由“{self.old}”倒退为“{self.new}”，请核实"
+        if self.kind == DEADLINE_EXTENDED:
+            return f"{what}的整改时限由“{self.old}”改为“{self.new}”，时限被延后，请核实是否经过批准"
+        if self.kind == TEXT_EDITED:
+            return f"{what}的问题文字被修改（原为“{short(self.old)}”）"
+        if self.kind == DISAPPEARED:
+            return (f"{what}（原第 {self.old_row} 行）在台账中找不到了：反馈问题不能删除，"
+                    "已整改的请把状态改为“已完成”；如确属误删请恢复")
+        return f"新增{what}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "kind_cn": KINDS_CN[self.kind], "severity": self.severity,
+                "number": self.number, "old_number": self.old_number, "problem": self.problem,
+                "old": self.old, "new": self.new, "row": self.row, "old_row": self.old_row,
+                "message": self.message}
+
+
+def short(text: str, limit: int = 30) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text_key(text: str) -> str:
+    return squash(text).rstrip("。．.；;，,！!")
+
+
+def _similarity(a: str, b: str, floor: float) -> float:
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # The cheap upper bounds first: most pairs are far apart.
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
+
+
+def match_rows(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
+    """Pairs (old index, new index) of the same problem; see the module docstring."""
+    pairs: list[tuple[int, int]] = []
+    old_left, new_left = set(range(len(old))), set(range(len(new)))
+
+    # 1. Same text.
+    by_text: dict[str, list[int]] = defaultdict(list)
+    for j in range(len(new)):
+        by_text[_text_key(new[j]["problem"])].append(j)
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i in range(len(old)):
+        groups[_text_key(old[i]["problem"])].append(i)
+    for key, olds in groups.items():
+        news = by_text.get(key, [])
+        if not news:
+            continue
+        for i in list(olds):  # equal 序号 first among rows sharing a text
+            j = next((j for j in news if new[j]["number"] and new[j]["number"] == old[i]["number"]), None)
+            if j is not None:
+                pairs.append((i, j))
+                olds.remove(i)
+                news.remove(j)
+        for i, j in zip(olds, news):
+            pairs.append((i, j))
+    for i, j in pairs:
+        old_left.discard(i)
+        new_left.discard(j)
+
+    # 2. Same unique 序号, similar text.
+    def unique_numbers(rows: list[dict]) -> dict[str, int]:
+        seen = Counter(r["number"] for r in rows if r["number"])
+        return {r["number"]: k for k, r in enumerate(rows) if r["number"] and seen[r["number"]] == 1}
+
+    old_numbers, new_numbers = unique_numbers(old), unique_numbers(new)
+    for number, i in old_numbers.items():
+        j = new_numbers.get(number)
+        if i in old_left and j in new_left and _similarity(
+                _text_key(old[i]["problem"]), _text_key(new[j]["problem"]),
+                SAME_NUMBER_SIMILARITY) >= SAME_NUMBER_SIMILARITY:
+            pairs.append((i, j))
+            old_left.discard(i)
+            new_left.discard(j)
+
+    # 3. Very similar text, 序号 changed: best pairs first.
+    if old_left and new_left and len(old_left) * len(new_left) <= MAX_FUZZY_PAIRS:
+        scored = []
+        for i in old_left:
+            a = _text_key(old[i]["problem"])
+            for j in new_left:
+                score = _similarity(a, _text_key(new[j]["problem"]), RENUMBERED_SIMILARITY)
+                if score >= RENUMBERED_SIMILARITY:
+                    scored.append((-score, i, j))
+        for _, i, j in sorted(scored):
+            if i in old_left and j in new_left:
+                pairs.append((i, j))
+                old_left.discard(i)
+                new_left.discard(j)
+    return sorted(pairs, key=lambda p: p[1])
+
+
+def _deadline_later(before: dict, after: dict) -> bool:
+    """Moved to a later day, or from a day to none (长期坚持, blank): either way no longer due."""
+    if not before.get("deadline"):
+        return False
+    if not after.get("deadline"):
+        return True
+    return date.fromisoformat(after["deadline"]) > date.fromisoformat(before["deadline"])
+
+
+def diff_rows(old: list[dict] | tuple[dict, ...], new: list[dict] | tuple[dict, ...]) -> tuple[Change, ...]:
+    """Every change from ``old`` rows to ``new`` rows (both as ``snapshot_rows`` gives them)."""
+    old, new = list(old), list(new)
+    pairs = match_rows(old, new)
+    changes: list[Change] = []
+    matched_old = {i for i, _ in pairs}
+    matched_new = {j for _, j in pairs}
+    for i, j in pairs:
+        before, after = old[i], new[j]
+
+        def change(kind: str, was: str, now: str) -> Change:
+            return Change(kind, after["number"], after["problem"], was, now, after["row"],
+                          before["row"], before["number"])
+
+        if _text_key(before["problem"]) != _text_key(after["problem"]):
+            changes.append(change(TEXT_EDITED, before["problem"], after["problem"]))
+        was, now = before.get("status", ""), after.get("status", "")
+        if now == DONE and was != DONE:
+            changes.append(change(NEWLY_DONE, was or "（空）", now))
+        elif was in _STATUS_RANK and now in _STATUS_RANK and _STATUS_RANK[now] < _STATUS_RANK[was]:
+            changes.append(change(REGRESSED, was, now))
+        # A deadline that no longer binds a finished problem is not an extension anyone uses.
+        if now != DONE and _deadline_later(before, after):
+            changes.append(change(DEADLINE_EXTENDED, before["deadline_text"] or before["deadline"],
+                                  after["deadline_text"] or "（空）"))
+    for i in range(len(old)):
+        if i not in matched_old:
+            b = old[i]
+            changes.append(Change(DISAPPEARED, b["number"], b["problem"], b["problem"], "", None,
+                                  b["row"], b["number"]))
+    for j in range(len(new)):
+        if j not in matched_new:
+            a = new[j]
+            changes.append(Change(ADDED, a["number"], a["problem"], "", a["problem"], a["row"], None))
+    order = list(KINDS_CN)
+    return tuple(sorted(changes, key=lambda c: (order.index(c.kind), c.row or c.old_row or 0)))
+
+
+@dataclass(frozen=True)
+class LedgerDiff:
+    """``toolkit diff``: the ledger now against a snapshot."""
+
+    report: Report
+    baseline: Snapshot
+    changes: tuple[Change, ...]
+    same_as_latest: bool  # the ledger equals the latest snapshot; the baseline is the one before
+    notes: tuple[str, ...] = ()
+
+    def count(self, kind: str) -> int:
+        return sum(1 for c in self.changes if c.kind == kind)
+
+    def to_dict(self) -> dict:
+        return {
+            "ledger": str(self.report.ledger.path),
+            "baseline": {"path": str(self.baseline.path),
+                         "created": self.baseline.created.isoformat(timespec="seconds")},
+            "same_as_latest": self.same_as_latest,
+            "counts": {kind: self.count(kind) for kind in KINDS_CN},
+            "changes": [c.to_dict() for c in self.changes],
+            "errors": len(self.report.errors),
+            "notes": list(self.notes),
+        }
+
+
+def diff_ledger(ledger: Path, history_dir: Path, *, against: str | None = None,
+                today: date | None = None) -> LedgerDiff:
+    """What changed in ``ledger`` since its last notice (or since ``against``).
+
+    Raises ``UnreadableLedgerError`` for an unusable ledger and ``SnapshotError`` when there
+    is nothing to compare with.
+    """
+    from .pipeline import analyse  # pipeline imports this module for its warnings
+
+    ledger = Path(ledger)
+    report = analyse(ledger, today)
+    content = snapshot_content(report.ledger, report.stats)
+    if against is not None:
+        baseline = Baseline(resolve_against(history_dir, ledger, against), False)
+    else:
+        baseline = find_baseline(history_dir, report.ledger, content)
+        if baseline.snapshot is None and baseline.same_as_latest:
+            # Only records identical to the ledger: compare with the latest, nothing changed.
+            latest = load_snapshot(list_snapshots(history_dir, ledger)[-1][1])
+            baseline = Baseline(latest, False, baseline.notes)
+        elif baseline.snapshot is None:
+            raise SnapshotError(ledger, "还没有生成过通报（没有通报记录），无法比较；"
+                                        "先运行 toolkit build 或 toolkit render")
+    return LedgerDiff(report, baseline.snapshot, diff_rows(baseline.snapshot.rows, content[0]),
+                      baseline.same_as_latest, baseline.notes)
+
+
+# ---------------------------------------------------------------- warnings for check / build
+
+def history_findings(ledger: Ledger, stats: Stats, history_dir: Path) -> tuple[Finding, ...]:
+    """Regressions, silent extensions and vanished problems since the last notice, as warnings.
+
+    Never raises: a damaged history is itself reported as a finding.
+    """
+    content = snapshot_content(ledger, stats)
+    try:
+        baseline = find_baseline(history_dir, ledger, content)
+    except OSError as exc:  # e.g. a history folder that cannot be listed
+        return (Finding("history_unreadable", WARNING, "", "", "", "",
+                        f"通报记录无法读取（{exc.strerror or exc}），未与上次通报比较"),)
+    findings = [Finding("history_unreadable", WARNING, "", "", "", "", note)
+                for note in baseline.notes]
+    if baseline.snapshot is None:
+        return tuple(findings)
+    problems_by_row = {p.row: p for p in ledger.problems}
+    for change in diff_rows(baseline.snapshot.rows, content[0]):
+        if change.severity != WARNING:
+            continue
+        problem = problems_by_row.get(change.row) if change.row is not None else None
+        field = {REGRESSED: "status", DEADLINE_EXTENDED: "deadline"}.get(change.kind, "problem")
+        cell = problem.cells.get(field, f"A{problem.row}") if problem else ""
+        findings.append(Finding(
+            f"history_{change.kind}", WARNING, ledger.sheet, cell,
+            ledger.headers.get(field, "") if problem else ledger.headers.get("problem", ""),
+            change.new if problem else change.old,
+            f"与{baseline.snapshot.label}相比：{change.message}"))
+    return tuple(findings)
