@@ -1,0 +1,226 @@
+"""Roll-up across units: one line per ledger of a folder, totals, one workbook with a chart.
+
+A ledger that cannot be read, or that has errors, still gets its line saying so: the person
+collecting the figures must see which unit is missing, not a crash or a silently short total.
+Ledgers with errors are counted (their unrecognised rows left out, as ``count`` does) and
+marked 统计不完整; unusable ledgers add nothing to the totals.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import xlsxwriter
+from xlsxwriter.exceptions import XlsxWriterException
+
+from .atomic import write_atomic
+from .build import find_ledgers
+from .errors import OutputError, ToolkitError
+from .history import last_snapshot_time
+from .model import Counts
+from .normalize import format_cn_date, format_wan
+from .pipeline import analyse
+from .stats_book import (COUNT_HEADERS, DATE_FORMAT, RATE_FORMAT, WORKBOOK_OPTIONS, SheetWriter,
+                         WorkbookBytes, counts_values, is_stats_file)
+
+OK = "ok"
+INVALID = "invalid"  # has errors: counted, but incomplete
+UNUSABLE = "unusable"
+
+SHEET_NAME = "汇总"
+HEADERS = ("台账", "被巡察单位", "状态") + COUNT_HEADERS + ("最近生成通报",)
+TOTAL_LABEL = "合计"
+
+
+class RollupError(ToolkitError):
+    """The folder cannot be rolled up at all (missing, unreadable, no ledger in it)."""
+
+
+@dataclass(frozen=True)
+class RollupRow:
+    ledger: Path
+    unit: str  # 被巡察单位, or the file's stem when the meta sheet does not say
+    state: str  # OK | INVALID | UNUSABLE
+    note: str  # Chinese: 正常 / 有 N 个错误（统计不完整）/ 无法使用：…
+    counts: Counts | None  # None when unusable
+    last_build: datetime | None  # latest history snapshot, if any
+
+    @property
+    def exit_code(self) -> int:
+        return {OK: 0, INVALID: 1, UNUSABLE: 2}[self.state]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    rows: tuple[RollupRow, ...]
+    total: Counts  # the sum of the rows that have counts
+    as_of: date  # when the roll-up was made (each ledger has its own 统计截止日期)
+
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for r in self.rows), default=0)
+
+
+def add_counts(a: Counts, b: Counts) -> Counts:
+    return Counts(a.total + b.total, a.done + b.done, a.in_progress + b.in_progress,
+                  a.not_done + b.not_done, a.long_term + b.long_term, a.flagged + b.flagged,
+                  a.overdue + b.overdue, a.recovered_wan + b.recovered_wan)
+
+
+def rollup(folder: Path, *, history_dir: Path | None = None, today: date | None = None,
+           exclude: tuple[Path, ...] = ()) -> Rollup:
+    """Analyse every ledger of ``folder`` (but ``exclude``). Raises ``ToolkitError`` only when
+    the folder cannot be listed or holds no ledger."""
+    folder = Path(folder)
+    skip = {Path(p).resolve() for p in exclude}
+    try:
+        ledgers = [p for p in find_ledgers(folder)
+                   if not is_stats_file(p) and p.resolve() not in skip]
+    except OSError as exc:
+        raise RollupError(folder, f"无法读取文件夹（{exc.strerror or exc}）") from exc
+    if not ledgers:
+        raise RollupError(folder, "文件夹中没有台账（.xlsx）")
+    rows = []
+    total = Counts()
+    for path in ledgers:
+        last = last_snapshot_time(history_dir, path) if history_dir is not None else None
+        try:
+            report = analyse(path, today)
+        except ToolkitError as exc:
+            rows.append(RollupRow(path, path.stem, UNUSABLE, f"无法使用：{exc.reason}", None, last))
+            continue
+        counts = report.stats.overall
+        total = add_counts(total, counts)
+        unit = report.ledger.meta.unit or path.stem
+        if report.errors:
+            rows.append(RollupRow(path, unit, INVALID,
+                                  f"有 {len(report.errors)} 个错误（统计不完整）", counts, last))
+        else:
+            rows.append(RollupRow(path, unit, OK, "正常", counts, last))
+    return Rollup(tuple(rows), total, today or date.today())
+
+
+def _time_text(when: datetime | None) -> str:
+    return f"{format_cn_date(when.date())} {when:%H:%M}" if when else "-"
+
+
+def _rate_text(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate}%"
+
+
+def table_rows(result: Rollup) -> list[list[str]]:
+    """The table as text, in the order of ``HEADERS``, totals last (what the CLI prints)."""
+    def numbers(c: Counts) -> list[str]:
+        return [str(v) for v in counts_values(c)[:-2]] + [_rate_text(c.completion_rate),
+                                                         format_wan(c.recovered_wan)]
+
+    lines = []
+    for r in result.rows:
+        counted = numbers(r.counts) if r.counts is not None else [""] * len(COUNT_HEADERS)
+        lines.append([r.ledger.name, r.unit, r.note] + counted + [_time_text(r.last_build)])
+    usable = sum(1 for r in result.rows if r.counts is not None)
+    lines.append([TOTAL_LABEL, f"{usable} 个单位", ""] + numbers(result.total) + [""])
+    return lines
+
+
+def rollup_workbook(result: Rollup) -> WorkbookBytes:
+    """The roll-up workbook in memory: the table, totals and a stacked bar chart per unit."""
+    notes: list[str] = []
+    buffer = io.BytesIO()
+    try:
+        book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+        ws = book.add_worksheet(SHEET_NAME)
+        sheet = SheetWriter(ws, notes)
+        title = book.add_format({"bold": True, "font_size": 14})
+        head = book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True,
+                                "align": "center", "valign": "vcenter"})
+        text = book.add_format({"border": 1, "valign": "top", "text_wrap": True})
+        bad = book.add_format({"border": 1, "valign": "top", "text_wrap": True,
+                               "font_color": "#C00000"})
+        number = book.add_format({"border": 1, "valign": "top"})
+        rate = book.add_format({"border": 1, "valign": "top", "num_format": RATE_FORMAT})
+        amount = book.add_format({"border": 1, "valign": "top", "num_format": "0.####"})
+        stamp = book.add_format({"border": 1, "valign": "top", "num_format": "yyyy-mm-dd hh:mm"})
+        bold = book.add_format({"border": 1, "bold": True})
+        plain_date = book.add_format({"num_format": DATE_FORMAT, "align": "left"})
+
+        sheet.text(0, 0, "巡察整改进展汇总", title)
+        sheet.text(1, 0, "汇总日期")
+        sheet.day(1, 1, result.as_of, plain_date)
+        header_row, first = 3, 4
+        for col, (header, width) in enumerate(zip(HEADERS, (28, 16, 22) + (9,) * len(COUNT_HEADERS)
+                                                  + (18,))):
+            sheet.text(header_row, col, header, head)
+            ws.set_column(col, col, width)
+
+        def counts_cells(row: int, counts: Counts | None, fmt_text) -> None:
+            values = counts_values(counts) if counts is not None else (None,) * len(COUNT_HEADERS)
+            for k, value in enumerate(values):
+                col = 3 + k
+                if counts is None:
+                    sheet.text(row, col, "", fmt_text)
+                    continue
+                header = COUNT_HEADERS[k]
+                fmt = rate if header.startswith("完成率") else amount if header.startswith("追赃") \
+                    else number
+                sheet.number(row, col, value, fmt)
+
+        for i, r in enumerate(result.rows):
+            row = first + i
+            fmt = text if r.state == OK else bad
+            sheet.text(row, 0, r.ledger.name, text)
+            sheet.text(row, 1, r.unit, text)
+            sheet.text(row, 2, r.note, fmt)
+            counts_cells(row, r.counts, text)
+            if r.last_build:
+                sheet.day(row, len(HEADERS) - 1, r.last_build, stamp)
+            else:
+                sheet.text(row, len(HEADERS) - 1, "-", text)
+        total_row = first + len(result.rows)
+        usable = sum(1 for r in result.rows if r.counts is not None)
+        sheet.text(total_row, 0, TOTAL_LABEL, bold)
+        sheet.text(total_row, 1, f"{usable} 个单位", bold)
+        sheet.text(total_row, 2, "", bold)
+        counts_cells(total_row, result.total, bold)
+        sheet.text(total_row, len(HEADERS) - 1, "", bold)
+        ws.freeze_panes(first, 2)
+
+        if result.rows:
+            chart = book.add_chart({"type": "bar", "subtype": "stacked"})
+            last = total_row - 1
+            for col, colour in ((4, "#70AD47"), (5, "#FFC000"), (6, "#C00000")):
+                chart.add_series({
+                    "name": [SHEET_NAME, header_row, col],
+                    "categories": [SHEET_NAME, first, 1, last, 1],
+                    "values": [SHEET_NAME, first, col, last, col],
+                    "fill": {"color": colour},
+                    "data_labels": {"value": True},
+                })
+            chart.set_title({"name": "各单位整改进展"})
+            chart.set_y_axis({"reverse": True})
+            chart.set_x_axis({"name": "问题数", "min": 0})
+            chart.set_legend({"position": "bottom"})
+            chart.set_size({"width": 720, "height": max(280, 90 + 30 * len(result.rows))})
+            sheet.chart(total_row + 2, 0, chart)
+        book.close()
+    except (XlsxWriterException, ValueError, TypeError, OSError) as exc:
+        raise OutputError(None, f"汇总表无法生成（{exc}）") from exc
+    return WorkbookBytes(buffer.getvalue(), tuple(dict.fromkeys(notes)))
+
+
+def write_rollup(result: Rollup, target: Path) -> WorkbookBytes:
+    """Build and write atomically; raises ``OutputError``."""
+    book = rollup_workbook(result)
+    write_atomic(Path(target), book.data)
+    return book
+
+
+def summarise(folder: Path, target: Path, *, history_dir: Path | None = None,
+              today: date | None = None) -> tuple[Rollup, WorkbookBytes]:
+    """``toolkit summary``: roll the folder up and write the workbook to ``target``."""
+    # The roll-up may be written into the ledger folder; it must not roll itself up next time.
+    result = rollup(folder, history_dir=history_dir, today=today, exclude=(Path(target),))
+    return result, write_rollup(result, target)
