@@ -91,15 +91,19 @@ def init(
 def check(
     ledgers: list[Path] = typer.Argument(..., help="一个或多个台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出全部校验结果"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
+                                 help="通报输出文件夹，默认 out/；与其中的通报记录比较，"
+                                      "状态倒退、时限延后、问题消失列为警告"),
 ) -> None:
     """校验台账：逐格列出错误和警告。退出码 0 无错误，1 有错误，2 文件无法使用。"""
     from .errors import ToolkitError
+    from .history import history_root
     from .pipeline import analyse
 
     results, rows, code = [], [], EXIT_OK
     for ledger in ledgers:
         try:
-            report = analyse(ledger)
+            report = analyse(ledger, history_dir=history_root(out_dir))
         except ToolkitError as exc:
             code = max(code, EXIT_UNUSABLE)
             results.append({"file": str(ledger), "usable": False, "message": exc.message,
@@ -261,6 +265,136 @@ def build(
         for note in r.notes:
             _say(note)
     raise typer.Exit(max(r.exit_code for r in results))
+
+
+# ---------------------------------------------------------------- diff
+
+@app.command()
+def diff(
+    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
+                                 help="通报输出文件夹（其中 .history 保存通报记录），默认 out/"),
+    against: Optional[str] = typer.Option(None, "--against",
+                                          help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
+                                               "取当天及以前最近的一份）；默认为上次通报"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出变化"),
+) -> None:
+    """列出台账自上次通报以来的变化：新完成、状态倒退、时限延后、问题文字修改、问题消失、新增问题。"""
+    from .errors import ToolkitError
+    from .history import KINDS_CN, diff_ledger, history_root
+
+    try:
+        result = diff_ledger(ledger, history_root(out_dir), against=against)
+    except ToolkitError as exc:
+        _fail(exc.message)
+        raise typer.Exit(EXIT_UNUSABLE)
+    code = EXIT_ERRORS if result.report.errors else EXIT_OK
+    if as_json:
+        _json(result.to_dict())
+        raise typer.Exit(code)
+    for note in result.notes:
+        _say(note)
+    if result.same_as_latest:
+        _say(f"台账与最近一次通报相同；以下是该次通报相对于{result.baseline.label}的变化：")
+    else:
+        _say(f"与{result.baseline.label}（{result.baseline.path.name}）相比：")
+    if not result.changes:
+        _say("没有变化。")
+    else:
+        _say("，".join(f"{name} {result.count(kind)} 个" for kind, name in KINDS_CN.items()))
+        _say()
+        rows = [[KINDS_CN[c.kind], SEVERITY_CN[c.severity], c.number or "-",
+                 str(c.row) if c.row is not None else f"原{c.old_row}", c.message]
+                for c in result.changes]
+        _say(format_table(["变化", "级别", "序号", "行", "说明"], rows))
+    if result.report.errors:
+        _say()
+        _say(f"注意：台账有 {len(result.report.errors)} 个错误；运行 toolkit check 查看。")
+    raise typer.Exit(code)
+
+
+# ---------------------------------------------------------------- summary
+
+@app.command()
+def summary(
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
+    output: Path = typer.Option(DEFAULT_OUT_DIR / "汇总.xlsx", "-o", "--output",
+                                help="汇总表文件路径（.xlsx），默认 out/汇总.xlsx"),
+    notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices",
+                                 help="通报输出文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
+) -> None:
+    """汇总文件夹中各单位台账：每本台账一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
+    from .errors import ToolkitError
+    from .history import history_root
+    from .rollup import HEADERS, summarise, table_rows
+
+    if not folder.is_dir():
+        _fail(f"{folder}：文件夹不存在")
+        raise typer.Exit(EXIT_UNUSABLE)
+    if output.suffix.lower() != ".xlsx":
+        _fail(f"{output.name}：汇总表文件名须以 .xlsx 结尾")
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        result, book = summarise(folder, output, history_dir=history_root(notices))
+    except ToolkitError as exc:
+        _fail(exc.message)
+        raise typer.Exit(EXIT_UNUSABLE)
+    _say(format_table(list(HEADERS), table_rows(result)))
+    for note in book.notes:
+        _say(note)
+    _say()
+    _say(f"已生成汇总表：{output}")
+    raise typer.Exit(result.exit_code)
+
+
+# ---------------------------------------------------------------- watch
+
+@app.command()
+def watch(
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", help="通报输出文件夹，默认 out/"),
+    polling: bool = typer.Option(False, "--polling",
+                                 help="定时轮询文件夹（共享文件夹用；位于网络文件系统时自动启用）"),
+    interval: float = typer.Option(1.0, "--interval", min=0.1, help="轮询间隔（秒），默认 1"),
+    debounce: float = typer.Option(1.0, "--debounce", min=0.0,
+                                   help="台账最后一次变化后等待多少秒再生成，默认 1"),
+    pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
+) -> None:
+    """监视台账文件夹：先为每本台账生成通报，此后哪本台账保存了就重新生成哪本。Ctrl-C 停止。
+
+    有错误的台账不生成新通报（原通报保留），原因写在 输出文件夹/<台账名>-校验报告.xlsx；
+    每次生成的结果记在 status.json 和 toolkit.log。
+    """
+    import logging
+    import signal
+
+    from .errors import ToolkitError
+    from .watch import Watcher, log_formatter
+
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(log_formatter())
+    log = logging.getLogger("toolkit.watch")
+    log.addHandler(console)
+    log.setLevel(logging.INFO)
+
+    def _terminate(signum, frame):  # SIGTERM (systemd, kill) stops like Ctrl-C
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+    if hasattr(signal, "SIGBREAK"):  # Ctrl-Break on Windows
+        signal.signal(signal.SIGBREAK, _terminate)
+    watcher = Watcher(folder, out_dir, polling=True if polling else None, interval=interval,
+                      debounce=debounce, pdf=pdf)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
+    except ToolkitError as exc:
+        _fail(exc.message)
+        raise typer.Exit(EXIT_UNUSABLE)
+    finally:
+        log.removeHandler(console)
+    raise typer.Exit(EXIT_OK)
 
 
 # ---------------------------------------------------------------- entry point
