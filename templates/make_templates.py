@@ -104,8 +104,10 @@ STYLES = [
         "GwTitle",
         "Normal",
         "GwBody",
-        '<w:keepNext/><w:keepLines/><w:widowControl w:val="0"/><w:snapToGrid w:val="0"/>'
-        '<w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/>'
+        # snapToGrid off: the 22 pt lines keep the exact 28.9 pt pitch instead of taking two
+        # grid lines each in LibreOffice.
+        '<w:keepNext/><w:keepLines/><w:widowControl w:val="0"/>'
+        '<w:autoSpaceDE w:val="0"/><w:autoSpaceDN w:val="0"/><w:snapToGrid w:val="0"/>'
         f'<w:spacing w:before="0" w:after="{LINE}" w:line="{LINE}" w:lineRule="exact"/>'
         '<w:ind w:firstLineChars="0" w:firstLine="0"/><w:jc w:val="center"/>'
         '<w:outlineLvl w:val="0"/>',

@@ -658,3 +658,37 @@ def test_status_text_fallback_and_done():
     assert ctx["problems"][0]["status"] == "基本完成"
     ctx = build_context(make_report([make_problem(1, status=DONE)]), KIND_STAGE)
     assert ctx["problems"][0]["status_label"] == "已完成"
+
+
+# Element order required by the WordprocessingML schema (Word rejects files that break it).
+PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+             "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
+             "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN",
+             "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
+             "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
+             "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"]
+RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike",
+             "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish",
+             "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight",
+             "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang",
+             "eastAsianLayout", "specVanish", "oMath"]
+STYLE_ORDER = ["name", "aliases", "basedOn", "next", "link", "autoRedefine", "hidden",
+               "uiPriority", "semiHidden", "unhideWhenUsed", "qFormat", "locked", "personal",
+               "personalCompose", "personalReply", "rsid", "pPr", "rPr", "tblPr", "trPr", "tcPr",
+               "tblStylePr"]
+
+
+def _in_schema_order(element, order):
+    names = [c.tag.split("}")[1] for c in element]
+    return names == sorted(names, key=order.index)
+
+
+def test_style_xml_follows_schema_order(rendered):
+    styles = open_docx(rendered).styles.element
+    for el in styles.iter(W + "style", W + "docDefaults"):
+        if el.tag == W + "style":
+            assert _in_schema_order(el, STYLE_ORDER), el.get(W + "styleId")
+        for ppr in el.iter(W + "pPr"):
+            assert _in_schema_order(ppr, PPR_ORDER), el.get(W + "styleId")
+        for rpr in el.iter(W + "rPr"):
+            assert _in_schema_order(rpr, RPR_ORDER), el.get(W + "styleId")
