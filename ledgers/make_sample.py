@@ -529,7 +529,7 @@ LEDGER = [
             status="正在整改",
         ),
     ]),
-    ("长期整改任务", [
+    ("长效机制建设和理论武装需长期坚持", [
         dict(
             sub="学习宣传习近平总书记重要讲话及论述不深入",
             problem="学习宣传习近平总书记重要讲话及论述不深入。对政治理论学习重视不够，以新思想引领文艺工作者、指导文艺工作实践有差距。2023年10月全国宣传思想文化工作会议首次提出了习近平文化思想，市文联党组仅在文联机关进行传达学习，直至2024年3月才组织文艺家协（学）会开展学习。",
@@ -666,7 +666,9 @@ def build(output: Path) -> None:
         for p in problems:
             number += 1
             ws.write_number(row, col_of["序号"], number, f_center)
-            if p["sub"]:
+            # A lead sentence that the problem text already starts with would be printed twice
+            # in the notice (subcategory heading, then the problem), so it is left out here.
+            if p["sub"] and not p["problem"].startswith(p["sub"]):
                 ws.write_string(row, col_of["问题子类"], p["sub"], f_text)
             else:
                 ws.write_blank(row, col_of["问题子类"], None, f_text)

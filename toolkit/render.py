@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -36,10 +37,8 @@ from markupsafe import Markup, escape
 from toolkit.errors import TemplateError
 from toolkit.model import KIND_CENTRAL, KIND_STAGE, KINDS, Counts, Problem, Report
 
-try:  # the normalize stage owns the date format; fall back while it is not there
-    from toolkit.normalize import format_cn_date as _format_cn_date
-except ImportError:  # pragma: no cover - depends on the other module
-    _format_cn_date = None
+from toolkit.normalize import format_cn_date as _format_cn_date
+from toolkit.normalize import format_wan
 
 __all__ = [
     "TEMPLATE_DIR",
@@ -51,7 +50,15 @@ __all__ = [
     "cn_numeral",
 ]
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+def _template_dir() -> Path:
+    # A checkout (or editable install) has templates/ beside the package; a wheel install
+    # carries them as data files under <prefix>/share/toolkit/templates.
+    beside = Path(__file__).resolve().parent.parent / "templates"
+    installed = Path(sys.prefix) / "share" / "toolkit" / "templates"
+    return beside if beside.is_dir() or not installed.is_dir() else installed
+
+
+TEMPLATE_DIR = _template_dir()
 
 _TITLE_TAIL = {
     KIND_STAGE: "关于巡察整改阶段性进展情况的通报",
@@ -124,20 +131,11 @@ def cn_numeral(n: int) -> str:
 
 def format_cn_date(d: date | None) -> str:
     """``2024年10月30日``: full year, no leading zeros; "" for None."""
-    if d is None:
-        return ""
-    if _format_cn_date is not None:
-        return _format_cn_date(d)
-    return f"{d.year}年{d.month}月{d.day}日"
+    return "" if d is None else _format_cn_date(d)
 
 
 def _decimal_text(d: Decimal | None) -> str:
-    if d is None:
-        return ""
-    text = format(d.normalize(), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text or "0"
+    return "" if d is None else format_wan(d)
 
 
 def _text(value: str | None) -> str:
