@@ -166,3 +166,11 @@ def test_huge_and_control_character_cells_are_read_verbatim(tmp_path):
     assert p.problem == huge and p.progress == "甲\t乙 & <b>{{ 7*7 }}</b>"
 
 
+
+
+def test_utf16_xml_with_doctype_is_refused(tmp_path):
+    path = write_ledger(tmp_path / "utf16.xlsx")
+    doctype = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY e "x">]>'
+    rewrite_member(path, "xl/worksheets/sheet1.xml",
+                   lambda data: (doctype + data.decode("utf-8").split("?>", 1)[-1]).encode("utf-16-le"))
+    assert_refused(path, UnsafeXmlError, "DOCTYPE")

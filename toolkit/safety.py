@@ -85,5 +85,6 @@ def _check_prolog(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
         raise NotAWorkbookError(path, f"压缩包成员 {info.filename} 已损坏，无法读取") from exc
     upper = prolog.upper()
-    if b"<!DOCTYPE" in upper or b"<!ENTITY" in upper:
+    if any(marker.encode(codec) in upper for marker in ("<!DOCTYPE", "<!ENTITY")
+           for codec in ("ascii", "utf-16-le", "utf-16-be")):
         raise UnsafeXmlError(path, f"{info.filename} 含有 DOCTYPE/实体声明，出于安全原因拒绝读取")
