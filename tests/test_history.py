@@ -208,6 +208,23 @@ def test_shuffled_and_renumbered_ledger_has_no_changes(texts, rnd):
     assert kinds(diff_rows(old, new[1:])) == [(DISAPPEARED, shuffled[0])]
 
 
+def test_many_edited_rows_are_still_matched_quickly():
+    # Past MAX_FUZZY_PAIRS leftover pairs only likely pairs are compared.
+    import random
+
+    rnd = random.Random(5)
+    alphabet = [chr(0x4E00 + k) for k in range(300)]
+    texts = ["".join(rnd.choice(alphabet) for _ in range(24)) for _ in range(240)]
+    old = rows_of(*[(str(k + 1), t, "正在整改") for k, t in enumerate(texts)])
+    edited = [t[:12] + "，" + t[12:] + "（已修改）" for t in texts]
+    rnd.shuffle(edited)
+    new = rows_of(*[(str(k + 1), t, "正在整改") for k, t in enumerate(edited)])
+    changes = diff_rows(old, new)
+    assert len(changes) == 240 and {c.kind for c in changes} == {TEXT_EDITED}
+    assert all(c.new == c.problem and c.old + "（已修改）" == c.new.replace("，", "", 1)
+               for c in changes)
+
+
 # ---------------------------------------------------------------- choosing the baseline
 
 def test_after_a_build_the_changes_stay_visible_until_the_next_edit(tmp_path, hist):
@@ -384,3 +401,19 @@ def test_cli_check_reads_the_history_of_its_out_folder(tmp_path):
     as_json = runner.invoke(app, ["check", str(ledger), "-o", str(out), "--json"])
     codes = [f["code"] for f in json.loads(as_json.output)[0]["findings"]]
     assert "history_disappeared" in codes
+
+
+def test_cli_render_and_build_print_the_changes_since_the_last_notice(tmp_path):
+    folder = tmp_path / "ledgers"
+    folder.mkdir()
+    ledger = write_ledger(folder / "a.xlsx")
+    out = tmp_path / "out"
+    first = runner.invoke(app, ["render", str(ledger), "-o", str(out / "a.docx")])
+    assert first.exit_code == 0 and f"已生成统计表：{out / 'a-统计.xlsx'}" in first.output
+    assert "警告" not in first.output
+    write_ledger(ledger, default_rows()[1:])
+    again = runner.invoke(app, ["render", str(ledger), "-o", str(out / "a.docx")])
+    assert again.exit_code == 0
+    assert "a.xlsx：警告：与" in again.output and "序号1“问题甲”（原第 2 行）在台账中找不到了" in again.output
+    built = runner.invoke(app, ["build", str(folder), "-o", str(out)])
+    assert built.exit_code == 0 and "序号1“问题甲”（原第 2 行）在台账中找不到了" in built.output

@@ -16,10 +16,12 @@ pair is left unmatched, which reports it as vanished plus added, rather than hid
    same problem, whatever its 序号. Inserting or deleting a row renumbers everything below it;
    matching text first keeps that from turning into a cascade of false changes. When several
    rows share a text, equal 序号 pair first, then the rest in ledger order.
-2. Same 序号 (present and unique in both versions) and similar text (similarity >= 0.5):
-   the same problem with its text edited.
-3. Different 序号 but very similar text (similarity >= 0.75): edited and renumbered.
-4. Old rows still unmatched have disappeared (a warning); new rows unmatched were added.
+2. Edited text. Candidate pairs among the rows left: same 序号 (present and unique in both
+   versions) with similar text (difflib similarity >= 0.5), or different 序号 with very similar
+   text (>= 0.75, edited and renumbered). The most similar pairs are taken first, so a row
+   renumbered after a deletion goes to its own edited text, not to the row that now carries
+   its old 序号.
+3. Old rows still unmatched have disappeared (a warning); new rows unmatched were added.
 """
 
 from __future__ import annotations
@@ -44,9 +46,9 @@ _NAME = re.compile(r"^(\d{8}-\d{6}-\d{6})(?:-\d+)?\.json$")
 _NAME_TIME = "%Y%m%d-%H%M%S-%f"
 SAME_NUMBER_SIMILARITY = 0.5
 RENUMBERED_SIMILARITY = 0.75
-# Fuzzy matching compares every leftover old row with every leftover new row; past this many
-# pairs (a ledger rewritten wholesale) only same-序号 pairs are compared.
-MAX_FUZZY_PAIRS = 250_000
+# Up to this many (leftover old row, leftover new row) pairs every pair is compared; beyond it
+# (a ledger rewritten wholesale) only likely pairs are, see ``_likely_pairs``.
+MAX_FUZZY_PAIRS = 40_000
 
 # Kinds of change, in the order ``diff`` lists them.
 NEWLY_DONE = "newly_done"
@@ -314,6 +316,34 @@ def _similarity(a: str, b: str, floor: float) -> float:
     return matcher.ratio()
 
 
+def _grams(text: str) -> set[str]:
+    return {text[k:k + 2] for k in range(len(text) - 1)} or {text}
+
+
+def _likely_pairs(keys_old: dict[int, str], keys_new: dict[int, str],
+                  per_row: int = 3) -> set[tuple[int, int]]:
+    """For many leftover rows: each old row's few new rows sharing most uncommon bigrams.
+
+    Comparing every pair would take minutes on a ledger rewritten wholesale; bigrams found in
+    many rows (the ledger's boilerplate) say nothing about which row is which, so they are
+    skipped.
+    """
+    index: dict[str, list[int]] = defaultdict(list)
+    for j, text in keys_new.items():
+        for gram in _grams(text):
+            index[gram].append(j)
+    common = max(20, len(keys_new) // 20)
+    pairs = set()
+    for i, text in keys_old.items():
+        shared: Counter[int] = Counter()
+        for gram in _grams(text):
+            rows = index.get(gram, ())
+            if len(rows) <= common:
+                shared.update(rows)
+        pairs.update((i, j) for j, _ in shared.most_common(per_row))
+    return pairs
+
+
 def match_rows(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
     """Pairs (old index, new index) of the same problem; see the module docstring."""
     pairs: list[tuple[int, int]] = []
@@ -342,35 +372,35 @@ def match_rows(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
         old_left.discard(i)
         new_left.discard(j)
 
-    # 2. Same unique 序号, similar text.
-    def unique_numbers(rows: list[dict]) -> dict[str, int]:
+    # 2. and 3. Edited text: score the candidate pairs, then take the most similar first, so
+    # a row renumbered after a deletion goes to its own edited text, not to whatever row now
+    # carries its old 序号.
+    def unique_numbers(rows: list[dict], left: set[int]) -> dict[str, int]:
         seen = Counter(r["number"] for r in rows if r["number"])
-        return {r["number"]: k for k, r in enumerate(rows) if r["number"] and seen[r["number"]] == 1}
+        return {rows[k]["number"]: k for k in left
+                if rows[k]["number"] and seen[rows[k]["number"]] == 1}
 
-    old_numbers, new_numbers = unique_numbers(old), unique_numbers(new)
-    for number, i in old_numbers.items():
-        j = new_numbers.get(number)
-        if i in old_left and j in new_left and _similarity(
-                _text_key(old[i]["problem"]), _text_key(new[j]["problem"]),
-                SAME_NUMBER_SIMILARITY) >= SAME_NUMBER_SIMILARITY:
+    old_numbers, new_numbers = unique_numbers(old, old_left), unique_numbers(new, new_left)
+    keys_old = {i: _text_key(old[i]["problem"]) for i in old_left}
+    keys_new = {j: _text_key(new[j]["problem"]) for j in new_left}
+    candidates = {(i, new_numbers[n]) for n, i in old_numbers.items() if n in new_numbers}
+    if len(old_left) * len(new_left) <= MAX_FUZZY_PAIRS:
+        candidates |= {(i, j) for i in old_left for j in new_left}
+    else:
+        candidates |= _likely_pairs(keys_old, keys_new)
+    scored = []
+    for i, j in candidates:
+        same_number = bool(old[i]["number"]) and old[i]["number"] == new[j]["number"] \
+            and old_numbers.get(old[i]["number"]) == i and new_numbers.get(new[j]["number"]) == j
+        floor = SAME_NUMBER_SIMILARITY if same_number else RENUMBERED_SIMILARITY
+        score = _similarity(keys_old[i], keys_new[j], floor)
+        if score >= floor:
+            scored.append((-score, not same_number, i, j))
+    for _, _, i, j in sorted(scored):
+        if i in old_left and j in new_left:
             pairs.append((i, j))
             old_left.discard(i)
             new_left.discard(j)
-
-    # 3. Very similar text, 序号 changed: best pairs first.
-    if old_left and new_left and len(old_left) * len(new_left) <= MAX_FUZZY_PAIRS:
-        scored = []
-        for i in old_left:
-            a = _text_key(old[i]["problem"])
-            for j in new_left:
-                score = _similarity(a, _text_key(new[j]["problem"]), RENUMBERED_SIMILARITY)
-                if score >= RENUMBERED_SIMILARITY:
-                    scored.append((-score, i, j))
-        for _, i, j in sorted(scored):
-            if i in old_left and j in new_left:
-                pairs.append((i, j))
-                old_left.discard(i)
-                new_left.discard(j)
     return sorted(pairs, key=lambda p: p[1])
 
 

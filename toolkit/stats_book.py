@@ -23,7 +23,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
 from .errors import OutputError
-from .model import DONE, IN_PROGRESS, NOT_DONE, Counts, Problem, Report
+from .model import Counts, Problem, Report
 from .normalize import format_cn_date
 from .validate import is_overdue
 
