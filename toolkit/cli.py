@@ -183,6 +183,14 @@ def _check_kind(kind: Optional[str]) -> None:
         raise typer.Exit(EXIT_UNUSABLE)
 
 
+def _history_warnings(result) -> list[str]:
+    """Changes since the last notice that must not go out unnoticed (see history.py)."""
+    if result.report is None:
+        return []
+    return [f"{result.ledger.name}：警告：{f.message}" for f in result.report.warnings
+            if f.code.startswith("history_")]
+
+
 def _print_result(result) -> None:
     from .build import BUILT, INVALID
 
@@ -193,7 +201,11 @@ def _print_result(result) -> None:
         if result.pdf:
             made += f"（PDF：{result.pdf}）"
         _say(made)
+        if result.stats_book:
+            _say(f"已生成统计表：{result.stats_book}")
         _say(result.report.stats.summary)
+        for line in _history_warnings(result):
+            _say(line)
     elif result.outcome == INVALID:
         rows = [[f.cell or "-", SEVERITY_CN[f.severity], f.column or "-", f.message]
                 for f in result.report.findings if f.severity == ERROR]
@@ -264,6 +276,9 @@ def build(
     for r in results:
         for note in r.notes:
             _say(note)
+        if r.outcome == BUILT:
+            for line in _history_warnings(r):
+                _say(line)
     raise typer.Exit(max(r.exit_code for r in results))
 
 
