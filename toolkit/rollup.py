@@ -23,8 +23,8 @@ from .history import last_snapshot_time
 from .model import Counts
 from .normalize import format_cn_date, format_wan
 from .pipeline import analyse
-from .stats_book import (COUNT_HEADERS, DATE_FORMAT, RATE_FORMAT, WORKBOOK_OPTIONS, SheetWriter,
-                         WorkbookBytes, counts_values, is_stats_file)
+from .stats_book import (COUNT_HEADERS, WORKBOOK_OPTIONS, Formats, SheetWriter, WorkbookBytes,
+                         counts_values, is_stats_file, status_bars, write_counts)
 
 OK = "ok"
 INVALID = "invalid"  # has errors: counted, but incomplete
@@ -134,76 +134,40 @@ def rollup_workbook(result: Rollup) -> WorkbookBytes:
         book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
         ws = book.add_worksheet(SHEET_NAME)
         sheet = SheetWriter(ws, notes)
-        title = book.add_format({"bold": True, "font_size": 14})
-        head = book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1, "text_wrap": True,
-                                "align": "center", "valign": "vcenter"})
-        text = book.add_format({"border": 1, "valign": "top", "text_wrap": True})
-        bad = book.add_format({"border": 1, "valign": "top", "text_wrap": True,
-                               "font_color": "#C00000"})
-        number = book.add_format({"border": 1, "valign": "top"})
-        rate = book.add_format({"border": 1, "valign": "top", "num_format": RATE_FORMAT})
-        amount = book.add_format({"border": 1, "valign": "top", "num_format": "0.####"})
-        stamp = book.add_format({"border": 1, "valign": "top", "num_format": "yyyy-mm-dd hh:mm"})
-        bold = book.add_format({"border": 1, "bold": True})
-        plain_date = book.add_format({"num_format": DATE_FORMAT, "align": "left"})
+        f = Formats(book)
 
-        sheet.text(0, 0, "巡察整改进展汇总", title)
+        sheet.text(0, 0, "巡察整改进展汇总", f.title)
         sheet.text(1, 0, "汇总日期")
-        sheet.day(1, 1, result.as_of, plain_date)
+        sheet.day(1, 1, result.as_of, f.plain_date)
         header_row, first = 3, 4
-        for col, (header, width) in enumerate(zip(HEADERS, (28, 16, 22) + (9,) * len(COUNT_HEADERS)
-                                                  + (18,))):
-            sheet.text(header_row, col, header, head)
+        widths = (28, 16, 22) + (9,) * len(COUNT_HEADERS) + (18,)
+        for col, (header, width) in enumerate(zip(HEADERS, widths)):
+            sheet.text(header_row, col, header, f.head)
             ws.set_column(col, col, width)
-
-        def counts_cells(row: int, counts: Counts | None, fmt_text) -> None:
-            values = counts_values(counts) if counts is not None else (None,) * len(COUNT_HEADERS)
-            for k, value in enumerate(values):
-                col = 3 + k
-                if counts is None:
-                    sheet.text(row, col, "", fmt_text)
-                    continue
-                header = COUNT_HEADERS[k]
-                fmt = rate if header.startswith("完成率") else amount if header.startswith("追赃") \
-                    else number
-                sheet.number(row, col, value, fmt)
-
+        last_col = len(HEADERS) - 1
         for i, r in enumerate(result.rows):
             row = first + i
-            fmt = text if r.state == OK else bad
-            sheet.text(row, 0, r.ledger.name, text)
-            sheet.text(row, 1, r.unit, text)
-            sheet.text(row, 2, r.note, fmt)
-            counts_cells(row, r.counts, text)
+            sheet.text(row, 0, r.ledger.name, f.text)
+            sheet.text(row, 1, r.unit, f.text)
+            sheet.text(row, 2, r.note, f.text if r.state == OK else f.alert)
+            write_counts(sheet, f, row, 3, r.counts)
             if r.last_build:
-                sheet.day(row, len(HEADERS) - 1, r.last_build, stamp)
+                sheet.day(row, last_col, r.last_build, f.stamp)
             else:
-                sheet.text(row, len(HEADERS) - 1, "-", text)
+                sheet.text(row, last_col, "-", f.text)
         total_row = first + len(result.rows)
         usable = sum(1 for r in result.rows if r.counts is not None)
-        sheet.text(total_row, 0, TOTAL_LABEL, bold)
-        sheet.text(total_row, 1, f"{usable} 个单位", bold)
-        sheet.text(total_row, 2, "", bold)
-        counts_cells(total_row, result.total, bold)
-        sheet.text(total_row, len(HEADERS) - 1, "", bold)
+        sheet.text(total_row, 0, TOTAL_LABEL, f.label)
+        sheet.text(total_row, 1, f"{usable} 个单位", f.label)
+        sheet.text(total_row, 2, "", f.label)
+        write_counts(sheet, f, total_row, 3, result.total)
+        sheet.text(total_row, last_col, "", f.label)
         ws.freeze_panes(first, 2)
 
         if result.rows:
-            chart = book.add_chart({"type": "bar", "subtype": "stacked"})
-            last = total_row - 1
-            for col, colour in ((4, "#70AD47"), (5, "#FFC000"), (6, "#C00000")):
-                chart.add_series({
-                    "name": [SHEET_NAME, header_row, col],
-                    "categories": [SHEET_NAME, first, 1, last, 1],
-                    "values": [SHEET_NAME, first, col, last, col],
-                    "fill": {"color": colour},
-                    "data_labels": {"value": True},
-                })
-            chart.set_title({"name": "各单位整改进展"})
-            chart.set_y_axis({"reverse": True})
-            chart.set_x_axis({"name": "问题数", "min": 0})
-            chart.set_legend({"position": "bottom"})
-            chart.set_size({"width": 720, "height": max(280, 90 + 30 * len(result.rows))})
+            # Bars named by unit; 已完成 is the column after 问题数.
+            chart, _ = status_bars(book, "各单位整改进展", SHEET_NAME, header_row, first,
+                                   total_row - 1, name_col=1, done_col=4, width=720)
             sheet.chart(total_row + 2, 0, chart)
         book.close()
     except (XlsxWriterException, ValueError, TypeError, OSError) as exc:

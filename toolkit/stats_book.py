@@ -147,29 +147,40 @@ def counts_values(counts: Counts) -> tuple[int | float | None, ...]:
             counts.flagged, counts.overdue, counts.completion_rate, float(counts.recovered_wan))
 
 
-class _Formats:
+class Formats:
+    """The cell formats both workbooks (statistics, roll-up) use."""
+
     def __init__(self, book):
         self.title = book.add_format({"bold": True, "font_size": 14})
         self.bold = book.add_format({"bold": True})
         self.head = book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1,
                                      "text_wrap": True, "valign": "vcenter", "align": "center"})
         self.text = book.add_format({"border": 1, "valign": "top", "text_wrap": True})
+        self.alert = book.add_format({"border": 1, "valign": "top", "text_wrap": True,
+                                      "font_color": "#C00000"})
+        self.label = book.add_format({"border": 1, "valign": "top", "bold": True})
         self.number = book.add_format({"border": 1, "valign": "top"})
         self.rate = book.add_format({"border": 1, "valign": "top", "num_format": RATE_FORMAT})
         self.amount = book.add_format({"border": 1, "valign": "top", "num_format": "0.####"})
         self.date = book.add_format({"border": 1, "valign": "top", "num_format": DATE_FORMAT})
+        self.stamp = book.add_format({"border": 1, "valign": "top",
+                                      "num_format": 'yyyy"年"m"月"d"日" hh:mm'})
         self.plain_date = book.add_format({"num_format": DATE_FORMAT, "align": "left"})
 
 
-def _write_counts_row(sheet: SheetWriter, f: _Formats, row: int, name: str, counts: Counts) -> None:
-    sheet.text(row, 0, name, f.text)
-    for col, value in enumerate(counts_values(counts), start=1):
-        header = COUNT_HEADERS[col - 1]
-        fmt = f.rate if header.startswith("完成率") else f.amount if header.startswith("追赃") else f.number
-        sheet.number(row, col, value, fmt)
+def write_counts(sheet: SheetWriter, f: Formats, row: int, col: int, counts: Counts | None) -> None:
+    """The ``COUNT_HEADERS`` numbers from ``col`` on; bordered blanks when ``counts`` is None."""
+    values = counts_values(counts) if counts is not None else (None,) * len(COUNT_HEADERS)
+    for k, (header, value) in enumerate(zip(COUNT_HEADERS, values)):
+        if counts is None:
+            sheet.text(row, col + k, "", f.text)
+            continue
+        fmt = f.rate if header.startswith("完成率") else f.amount if header.startswith("追赃") \
+            else f.number
+        sheet.number(row, col + k, value, fmt)
 
 
-def _write_table(sheet: SheetWriter, f: _Formats, row: int, caption: str, first_header: str,
+def _write_table(sheet: SheetWriter, f: Formats, row: int, caption: str, first_header: str,
                  rows: tuple[tuple[str, Counts], ...]) -> tuple[int, int]:
     """A caption, a header and one line per group; returns (first data row, last data row)."""
     sheet.text(row, 0, caption, f.bold)
@@ -177,17 +188,23 @@ def _write_table(sheet: SheetWriter, f: _Formats, row: int, caption: str, first_
     for col, header in enumerate(COUNT_HEADERS, start=1):
         sheet.text(row + 1, col, header, f.head)
     for i, (name, counts) in enumerate(rows):
-        _write_counts_row(sheet, f, row + 2 + i, name, counts)
+        sheet.text(row + 2 + i, 0, name, f.text)
+        write_counts(sheet, f, row + 2 + i, 1, counts)
     return row + 2, row + 1 + len(rows)
 
 
-def _status_bars(book, title: str, sheet_name: str, header_row: int, first: int, last: int):
-    """已完成 / 正在整改 / 未完成 stacked, one bar per group of a table on the overview."""
+def status_bars(book, title: str, sheet_name: str, header_row: int, first: int, last: int,
+                name_col: int = 0, done_col: int = 2, width: int = 640):
+    """已完成 / 正在整改 / 未完成 stacked, one bar per table row ``first``..``last``.
+
+    The table has the group names in ``name_col`` and the three statuses in ``done_col`` and
+    the two columns after it, headed by their names in ``header_row``. Returns (chart, height).
+    """
     chart = book.add_chart({"type": "bar", "subtype": "stacked"})
-    for col, colour in ((2, "#70AD47"), (3, "#FFC000"), (4, "#C00000")):
+    for col, colour in zip(range(done_col, done_col + 3), ("#70AD47", "#FFC000", "#C00000")):
         chart.add_series({
             "name": [sheet_name, header_row, col],
-            "categories": [sheet_name, first, 0, last, 0],
+            "categories": [sheet_name, first, name_col, last, name_col],
             "values": [sheet_name, first, col, last, col],
             "fill": {"color": colour},
             "data_labels": {"value": True},
@@ -197,7 +214,7 @@ def _status_bars(book, title: str, sheet_name: str, header_row: int, first: int,
     chart.set_x_axis({"name": "问题数", "min": 0})
     chart.set_legend({"position": "bottom"})
     height = max(260, 90 + 30 * (last - first + 1))
-    chart.set_size({"width": 640, "height": height})
+    chart.set_size({"width": width, "height": height})
     return chart, height
 
 
@@ -210,7 +227,7 @@ def stats_workbook(report: Report, *, when: datetime | None = None) -> WorkbookB
     buffer = io.BytesIO()
     try:
         book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
-        f = _Formats(book)
+        f = Formats(book)
         overview = SheetWriter(book.add_worksheet(SHEET_OVERVIEW), notes)
         _write_overview(book, overview, f, report, when)
         _write_overdue(SheetWriter(book.add_worksheet(SHEET_OVERDUE), notes), f,
@@ -223,7 +240,7 @@ def stats_workbook(report: Report, *, when: datetime | None = None) -> WorkbookB
     return WorkbookBytes(buffer.getvalue(), tuple(dict.fromkeys(notes)))
 
 
-def _write_overview(book, sheet: SheetWriter, f: _Formats, report: Report, when: datetime) -> None:
+def _write_overview(book, sheet: SheetWriter, f: Formats, report: Report, when: datetime) -> None:
     stats, ledger = report.stats, report.ledger
     ws = sheet.ws
     name = ws.name
@@ -268,7 +285,7 @@ def _write_overview(book, sheet: SheetWriter, f: _Formats, report: Report, when:
                                ("按责任部门", unit_first, unit_last)):
         if last < first:
             continue  # an empty table has nothing to draw
-        chart, height = _status_bars(book, title, name, first - 1, first, last)
+        chart, height = status_bars(book, title, name, first - 1, first, last)
         sheet.chart(row, chart_col, chart)
         row += -(-height // 20) + 1
 
@@ -277,7 +294,7 @@ def _problem_label(p: Problem) -> str:
     return p.number or str(p.seq)
 
 
-def _write_list(sheet: SheetWriter, f: _Formats, caption: str, headers: tuple[tuple[str, int], ...],
+def _write_list(sheet: SheetWriter, f: Formats, caption: str, headers: tuple[tuple[str, int], ...],
                 rows: list[list[tuple[str, object]]], empty: str) -> None:
     ws = sheet.ws
     sheet.text(0, 0, caption, f.title)
@@ -307,7 +324,7 @@ LONG_TERM_HEADERS = (("序号", 6), ("问题类别", 16), ("具体问题", 48), 
                      ("整改进展", 48))
 
 
-def _write_overdue(sheet: SheetWriter, f: _Formats, problems: list[Problem], as_of: date) -> None:
+def _write_overdue(sheet: SheetWriter, f: Formats, problems: list[Problem], as_of: date) -> None:
     # Longest overdue first: the list is read to decide whom to chase.
     ordered = sorted(problems, key=lambda p: (p.deadline, p.seq))
     rows = [[("text", _problem_label(p)), ("text", p.category), ("text", p.problem),
@@ -318,7 +335,7 @@ def _write_overdue(sheet: SheetWriter, f: _Formats, problems: list[Problem], as_
                 OVERDUE_HEADERS, rows, "没有逾期问题。")
 
 
-def _write_long_term(sheet: SheetWriter, f: _Formats, problems: list[Problem]) -> None:
+def _write_long_term(sheet: SheetWriter, f: Formats, problems: list[Problem]) -> None:
     rows = [[("text", _problem_label(p)), ("text", p.category), ("text", p.problem),
              ("text", p.measures), ("text", p.unit), ("text", p.leader),
              ("text", p.deadline_text), ("text", p.status), ("text", p.progress)]
