@@ -144,3 +144,27 @@ def test_table_aligns_chinese():
     lines = format_table(["列", "说明"], [["整改状态", "x"], ["A", "y"]]).splitlines()
     # Each Chinese character takes two terminal columns: x and y start at the same column.
     assert lines[2].index("x") == 6 and lines[3].index("y") == 10
+
+
+def test_outputs_are_not_private_files(good, tmp_path):
+    import os
+    import stat
+
+    target = tmp_path / "out" / "n.docx"
+    assert runner.invoke(app, ["render", str(good), "-o", str(target)]).exit_code == 0
+    mode = stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
+
+
+def test_build_skips_lock_temp_and_own_output_files(tmp_path):
+    from toolkit.build import find_ledgers
+
+    folder = tmp_path / "共享"
+    folder.mkdir()
+    write_ledger(folder / "台账.xlsx")
+    for name in ("~$台账.xlsx", ".~lock.台账.xlsx#", "台账.xlsx.tmp", "ABCD1234", "台账-统计.xlsx",
+                 "台账-校验报告.xlsx", ".~toolkit-x.tmp"):
+        (folder / name).write_bytes(b"junk")
+    assert [p.name for p in find_ledgers(folder)] == ["台账.xlsx"]

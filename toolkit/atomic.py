@@ -7,14 +7,10 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, OutputLockedError
 
 TEMP_PREFIX = ".~toolkit-"
 TEMP_SUFFIX = ".tmp"
-
-
-class OutputLockedError(OutputError):
-    """The target exists and cannot be replaced (open in Word/Excel on Windows)."""
 
 
 def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
@@ -29,6 +25,10 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
     fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
     temp = Path(temp_name)
     try:
+        # mkstemp makes the file private (0600); a notice in a shared folder must stay readable
+        # by colleagues, so keep the old file's mode, or the usual one for a new file.
+        with contextlib.suppress(OSError):
+            os.chmod(temp, _mode_for(target))
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -55,6 +55,15 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
             temp.unlink()
     _fsync_dir(target.parent)
     return target
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def _fsync_dir(folder: Path) -> None:

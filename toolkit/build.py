@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from .atomic import OutputLockedError, write_atomic
-from .errors import ToolkitError
+from .atomic import write_atomic
+from .errors import OutputLockedError, ToolkitError
 from .history import history_root, store_snapshot
 from .model import Report
 from .pipeline import analyse
-from .stats_book import stats_path_for, stats_workbook
+from .stats_book import STATS_SUFFIX, stats_path_for, stats_workbook
 
 BUILT = "built"  # notice written
 INVALID = "invalid"  # ledger has errors: previous notice kept
@@ -24,6 +24,9 @@ def is_ledger_file(path: Path) -> bool:
     """An .xlsx that is not an owner/lock/temp file of Excel, WPS, LibreOffice or ours."""
     name = path.name
     if name.startswith(("~$", ".~lock.", ".~toolkit-", ".")) or name.endswith(("#", ".tmp")):
+        return False
+    # Our own workbooks (statistics, findings report) when OUTDIR is the ledger folder.
+    if name.endswith((STATS_SUFFIX, "-校验报告.xlsx")):
         return False
     return path.suffix.lower() in LEDGER_SUFFIXES
 

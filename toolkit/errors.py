@@ -62,5 +62,17 @@ class OutputError(ToolkitError):
     """An output file cannot be written."""
 
 
+class OutputLockedError(OutputError):
+    """The target exists and cannot be replaced (open in Word/Excel on Windows)."""
+
+
+class SnapshotError(ToolkitError):
+    """A history snapshot cannot be read, or there is none to compare with."""
+
+
+class RollupError(ToolkitError):
+    """A folder cannot be rolled up at all (missing, unreadable, no ledger in it)."""
+
+
 class PdfConversionError(ToolkitError):
     """LibreOffice is missing or failed to convert the notice."""

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .count import stats_to_dict
-from .errors import OutputError, ToolkitError
+from .errors import OutputError, SnapshotError
 from .model import DONE, IN_PROGRESS, INFO, NOT_DONE, WARNING, Finding, Ledger, Report, Stats
 from .normalize import format_cn_date, parse_day, squash
 
@@ -68,10 +68,6 @@ KINDS_CN = {
 # The changes a clerk must look at before a notice goes out; the rest is information.
 WARNING_KINDS = (REGRESSED, DEADLINE_EXTENDED, DISAPPEARED)
 _STATUS_RANK = {NOT_DONE: 0, IN_PROGRESS: 1, DONE: 2}
-
-
-class SnapshotError(ToolkitError):
-    """A snapshot cannot be read, or there is none to compare with."""
 
 
 # ---------------------------------------------------------------- snapshots

@@ -18,7 +18,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
 from .build import find_ledgers
-from .errors import OutputError, ToolkitError
+from .errors import OutputError, RollupError, ToolkitError
 from .history import last_snapshot_time
 from .model import Counts
 from .normalize import format_cn_date, format_wan
@@ -33,10 +33,6 @@ UNUSABLE = "unusable"
 SHEET_NAME = "汇总"
 HEADERS = ("台账", "被巡察单位", "状态") + COUNT_HEADERS + ("最近生成通报",)
 TOTAL_LABEL = "合计"
-
-
-class RollupError(ToolkitError):
-    """The folder cannot be rolled up at all (missing, unreadable, no ledger in it)."""
 
 
 @dataclass(frozen=True)
