@@ -1,8 +1,12 @@
 """Read stage: a ledger workbook -> ``model.Ledger``.
 
-openpyxl opens the workbook in read-only mode (fast, streaming); its own sheet parser is
-driven directly so that one pass over each sheet gives the cached values, which cells hold
-formulas, and the sheet's merged ranges (read-only worksheets otherwise hide merges).
+openpyxl opens the workbook in read-only mode for its structure (sheets, styles, the date
+system). The cells themselves are parsed here with lxml's C iterparse, in one pass per sheet
+that gives the cached values, which cells hold formulas, and the sheet's merged ranges
+(read-only worksheets otherwise hide merges). openpyxl's own parsers go through defusedxml's
+pure-Python tree builder, which made reading several times slower than the rest of the
+pipeline; the lxml parser is set up to be as safe (no DTD loading, no entity expansion, no
+network, a DOCTYPE is refused), and the cell values are converted exactly as openpyxl does.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl.utils.cell import get_column_letter, range_boundaries
-from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
+from lxml import etree
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_boundaries
+from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from . import normalize as nz
 from .errors import NoHeaderError, ToolkitError, UnreadableLedgerError, UnsafeXmlError
@@ -26,6 +32,17 @@ MIN_HEADER_FIELDS = 3
 # per row. Cells to the right of this are ignored (and said so).
 MAX_COLUMNS = 256
 META_SHEET_NAMES = ("通报信息", "基本信息", "通报设置")
+
+_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _FORMULA = _NS + "row", _NS + "c", _NS + "v", _NS + "f"
+_INLINE, _MERGE, _SHARED_STRING = _NS + "is", _NS + "mergeCell", _NS + "si"
+# Everything a hostile file could use to make the parser fetch, expand or balloon is off.
+_SAFE_PARSE = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+_DIGITS = "0123456789"
+
+
+class _UnsafeXml(Exception):
+    """A DOCTYPE in a sheet or the shared strings (turned into UnsafeXmlError by the caller)."""
 
 
 @dataclass(frozen=True)
@@ -43,58 +60,161 @@ class _RawSheet:
     columns_cut: bool
 
 
-class _SheetParser(WorkSheetParser):
-    """openpyxl's parser, reporting formula cells and whether they carry a cached value."""
+def _safe_iterparse(source, tags: tuple[str, ...]):
+    """(element) for each end of ``tags``; earlier siblings are freed so memory stays flat."""
+    checked = False
+    for _, element in etree.iterparse(source, events=("end",), tag=tags, **_SAFE_PARSE):
+        if not checked:
+            # A DOCTYPE precedes the root, so it is known by the first event.
+            if element.getroottree().docinfo.internalDTD is not None:
+                raise _UnsafeXml()
+            checked = True
+        yield element
+        element.clear(keep_tail=True)
+        parent = element.getparent()
+        if parent is not None:
+            while element.getprevious() is not None:
+                del parent[0]
 
-    def parse_cell(self, element):  # noqa: D102 - same contract as the parent
-        cell = super().parse_cell(element)
-        if element.find(FORMULA_TAG) is not None:
-            cell["formula"] = True
-            cell["cached"] = bool(element.findtext(VALUE_TAG))
-        return cell
+
+def _local(tag: object) -> str | None:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else None  # comments have no tag
+
+
+def _text_content(node) -> str:
+    """openpyxl's ``Text.from_tree(node).content``: the plain ``t`` then every run's ``t``."""
+    plain = None
+    runs = []
+    for child in node:
+        name = _local(child.tag)
+        if name == "t":
+            plain = child.text
+        elif name == "r":
+            run = None
+            for part in child:
+                if _local(part.tag) == "t":
+                    run = part.text
+            if run is not None:
+                runs.append(run)
+    return (plain if plain is not None else "") + "".join(runs)
+
+
+class _Reader(ExcelReader):
+    """openpyxl's workbook reader with the shared strings parsed by lxml (same strings)."""
+
+    def read_strings(self):
+        if self.rich_text:  # pragma: no cover - never asked for by this module
+            return super().read_strings()
+        ct = self.package.find("application/vnd.openxmlformats-officedocument."
+                                "spreadsheetml.sharedStrings+xml")
+        if ct is None:
+            return
+        with self.archive.open(ct.PartName[1:]) as src:
+            self.shared_strings = [_text_content(si).replace("x005F_", "")
+                                   for si in _safe_iterparse(src, (_SHARED_STRING,))]
+
+
+def _cast_number(text: str):
+    # openpyxl's rule: a decimal point or exponent makes a float, anything else an int.
+    if "." in text or "E" in text or "e" in text:
+        return float(text)
+    return int(text)
 
 
 def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
     # Read-only worksheets keep the archive member path and shared strings privately; the
-    # parser contract is stable across openpyxl 3.1.x (pinned in pyproject).
-    parser = _SheetParser(
-        ws._get_source(),
-        ws._shared_strings,
-        data_only=True,
-        epoch=wb.epoch,
-        date_formats=wb._date_formats,
-        timedelta_formats=wb._timedelta_formats,
-    )
+    # workbook attributes used are stable across openpyxl 3.1.x (pinned in pyproject).
+    shared = ws._shared_strings
+    epoch, date_formats, timedelta_formats = wb.epoch, wb._date_formats, wb._timedelta_formats
+    columns: dict[str, int] = {}  # column letters -> number, most sheets use a few dozen
     rows: list[tuple[int, dict[int, RawCell]]] = []
+    merges: list[tuple[int, int, int, int]] = []
     columns_cut = False
-    with warnings.catch_warnings():
+    row_number = 0
+    with warnings.catch_warnings(), ws._get_source() as source:
         warnings.simplefilter("ignore")
-        for row_number, cells in parser.parse():
+        for element in _safe_iterparse(source, (_ROW, _MERGE)):
+            if element.tag == _MERGE:
+                try:
+                    merges.append(range_boundaries(element.get("ref")))
+                except (ValueError, TypeError):
+                    pass
+                continue
+            # Row and column numbering as openpyxl's WorkSheetParser.parse_row/parse_cell.
+            r = element.get("r")
+            if r is not None:
+                try:
+                    row_number = int(r)
+                except ValueError:
+                    number = float(r)
+                    if not number.is_integer():
+                        raise ValueError(f"{r} is not a valid row number") from None
+                    row_number = int(number)
+            else:
+                row_number += 1
             if stop_after_header_search and row_number > HEADER_SEARCH_ROWS:
                 break
+            column = 0
             values: dict[int, RawCell] = {}
-            for cell in cells:
-                column = cell["column"]
+            for cell in element:
+                if cell.tag != _CELL:
+                    continue
+                coordinate = cell.get("r")
+                if coordinate:
+                    letters = coordinate.rstrip(_DIGITS)
+                    column = columns.get(letters, 0)
+                    if not column:
+                        column = coordinate_to_tuple(coordinate)[1]  # validates the reference
+                        columns[letters] = column
+                else:
+                    column += 1
+                # One walk over the children: lxml's find()/findtext() cost more than the parse.
+                text = formula = inline = None
+                for child in cell:
+                    tag = child.tag
+                    if tag == _VALUE:
+                        if text is None:  # the first <v>, as openpyxl's findtext()
+                            text = child.text or ""
+                    elif tag == _FORMULA:
+                        formula = True
+                    elif tag == _INLINE:
+                        if inline is None:
+                            inline = child
+                if text is None and formula is None and inline is None:
+                    continue  # formatted but empty: by far the most common cell
+                kind = cell.get("t", "n")
+                if kind == "inlineStr":
+                    value = _text_content(inline) if inline is not None else None
+                else:
+                    value = text or None
+                    if value is not None:
+                        if kind == "n":
+                            value = _cast_number(value)
+                            style = cell.get("s")
+                            style = int(style) if style else 0
+                            if style in date_formats:
+                                try:
+                                    value = from_excel(value, epoch,
+                                                       timedelta=style in timedelta_formats)
+                                except (OverflowError, ValueError):
+                                    value = "#VALUE!"  # openpyxl: a date out of range
+                        elif kind == "s":
+                            value = shared[int(value)]
+                        elif kind == "b":
+                            value = bool(int(value))
+                        elif kind == "d":
+                            value = from_ISO8601(value)
                 if column > MAX_COLUMNS:
-                    if cell["value"] not in (None, ""):
+                    if value not in (None, ""):
                         columns_cut = True
                     continue
-                value = cell["value"]
-                formula = cell.get("formula", False)
                 if value is None and not formula:
                     continue
-                if isinstance(value, str) and not value.strip() and not formula:
+                if isinstance(value, str) and not formula and not value.strip():
                     continue
-                values[column] = RawCell(value, formula, cell.get("cached", True))
+                values[column] = RawCell(value, True, bool(text)) if formula else RawCell(value)
             if values:
                 rows.append((row_number, values))
-    merges: list[tuple[int, int, int, int]] = []
-    if parser.merged_cells is not None:
-        for merged in parser.merged_cells.mergeCell:
-            try:
-                merges.append(range_boundaries(merged.ref))
-            except (ValueError, TypeError):
-                continue
     return _RawSheet(ws.title, rows, merges, columns_cut)
 
 
@@ -106,6 +226,8 @@ def read_ledger(path: Path | str) -> Ledger:
         return _read_checked(path)
     except ToolkitError:
         raise
+    except _UnsafeXml as exc:
+        raise UnsafeXmlError(path, "含有 DOCTYPE/实体声明，出于安全原因拒绝读取") from exc
     except Exception as exc:  # a foreign file can break openpyxl in many ways
         name = type(exc).__name__
         if "Forbidden" in name or "DTD" in name or "Entities" in name:
@@ -115,11 +237,11 @@ def read_ledger(path: Path | str) -> Ledger:
 
 
 def _read_checked(path: Path) -> Ledger:
-    from openpyxl import load_workbook  # heavy import, deferred so the CLI starts fast
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        wb = load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        reader = _Reader(path, read_only=True, data_only=True, keep_links=False)
+        reader.read()
+        wb = reader.wb
     try:
         calc = getattr(wb, "calculation", None)
         formulas_unverified = bool(calc is not None and getattr(calc, "fullCalcOnLoad", False))
@@ -201,10 +323,11 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
             f"第 {MAX_COLUMNS} 列以后的内容已忽略"))
 
     # Merged ranges below the header: the top-left value applies to every cell of the range.
-    fill: dict[tuple[int, int], RawCell] = {}
+    fill: dict[int, dict[int, RawCell]] = {}  # row -> column -> the merge's top-left cell
     horizontal_merge_rows: set[int] = set()
     cells_by_row = dict(sheet.rows)
     table_cols = sorted(set(columns.values()) | set(extras))
+    table_col_set = set(table_cols)
     first_col, last_col = table_cols[0], table_cols[-1]
     for min_col, min_row, max_col, max_row in sheet.merges:
         if max_row <= header_row:
@@ -216,20 +339,36 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
             continue
         # Bounded by the rows that exist, so a forged merge over a million rows costs nothing.
         for row_number in _rows_in(cells_by_row, min_row, max_row):
+            row_fill = fill.setdefault(row_number, {})
             for col in range(min_col, min(max_col, MAX_COLUMNS) + 1):
                 if (row_number, col) != (min_row, min_col):
-                    fill[(row_number, col)] = top_left
+                    row_fill[col] = top_left
+
+    # Per-row work is the bulk of reading a big ledger: column letters are computed once, each
+    # cell's text once, and the value rules once per distinct value (they repeat a lot).
+    letters = {col: get_column_letter(col) for col in columns.values()}
+    field_cols = list(columns.items())
+    substantive_fields = [f for f in columns if f not in ("number", "category", "subcategory")]
+    reference = meta.feedback_date
+    recovered_unit = units.get("recovered", "")
+    parse_status = _memo(nz.parse_status)
+    parse_flag = _memo(nz.parse_flag)
+    parse_deadline = _memo(lambda v: nz.parse_deadline(v, reference))
+    parse_done = _memo(lambda v: nz.parse_deadline(v).day)
+    parse_amount = _memo(lambda v: nz.parse_amount(v, recovered_unit))
 
     problems: list[Problem] = []
     category = subcategory = ""
-    reference = meta.feedback_date
     for row_number, raw in sheet.rows:
         if row_number <= header_row:
             continue
-        cells = dict(raw)
-        for col in table_cols:
-            if (row_number, col) in fill and col not in cells:
-                cells[col] = fill[(row_number, col)]
+        cells = raw
+        row_fill = fill.get(row_number)
+        if row_fill:
+            cells = dict(raw)
+            for col, c in row_fill.items():
+                if col in table_col_set and col not in cells:
+                    cells[col] = c
         own = {col: c for col, c in raw.items() if first_col <= col <= last_col}
         section = _section_text(own, row_number in horizontal_merge_rows, first_col)
         if section is not None:
@@ -239,69 +378,71 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
                 category, subcategory = clean_category(section), ""
             continue
 
-        def text(field: str) -> str:
-            col = columns.get(field)
-            return nz.cell_text(cells[col].value) if col is not None and col in cells else ""
+        values: dict[str, object] = {}
+        texts: dict[str, str] = {}
+        for field, col in field_cols:
+            c = cells.get(col)
+            if c is None:
+                values[field], texts[field] = None, ""
+            else:
+                values[field], texts[field] = c.value, _cell_text(c.value)
+        value, text = values.get, texts.get
 
-        def value(field: str) -> object:
-            col = columns.get(field)
-            return cells[col].value if col is not None and col in cells else None
-
-        substantive = [f for f in columns if f not in ("number", "category", "subcategory")
-                       and text(f)]
-        if not substantive and not any(text_ for col, c in cells.items() if col in extras
-                                       for text_ in [nz.cell_text(c.value)]):
+        if not any(texts[f] for f in substantive_fields) and not any(
+                nz.cell_text(c.value) for col, c in cells.items() if col in extras):
             continue  # blank or formatted-empty row, or only a running number
 
-        cell_refs = {f: f"{get_column_letter(col)}{row_number}" for f, col in columns.items()}
+        cell_refs = {f: f"{letters[col]}{row_number}" for f, col in field_cols}
         # A category cell left blank (merged down or not) continues the category above it.
         if text("category"):
             category = clean_category(text("category"))
         row_category = category
         row_subcategory = clean_subcategory(text("subcategory")) if text("subcategory") else subcategory
 
-        status = nz.parse_status(value("status"))
-        long_term_flag = nz.parse_flag(value("long_term"))
-        deadline = nz.parse_deadline(value("deadline"), reference)
+        status = parse_status(value("status"))
+        long_term_flag = parse_flag(value("long_term"))
+        flagged_flag = parse_flag(value("flagged"))
+        deadline = parse_deadline(value("deadline"))
         done_raw = value("done_date")
-        done_date = nz.parse_deadline(done_raw).day if done_raw not in (None, "") else None
-        recovered_text = text("recovered")
-        recovered = nz.parse_amount(value("recovered"), units.get("recovered", "")) \
-            if "recovered" in columns else None
-        formula_cells = tuple(
-            f"{get_column_letter(col)}{row_number}" for col, c in sorted(raw.items()) if c.formula)
-        for col, c in sorted(raw.items()):
-            if c.formula and not c.cached:
-                findings.append(Finding(
-                    "formula_no_cache", WARNING, title, f"{get_column_letter(col)}{row_number}",
-                    header_cells.get(col, ""), "",
-                    "公式没有缓存的计算结果（文件可能由不计算公式的工具生成），按空值处理；"
-                    "请在 Excel/WPS 中打开并保存一次"))
+        done_date = parse_done(done_raw) if done_raw not in (None, "") else None
+        recovered_text = text("recovered", "")
+        recovered = parse_amount(value("recovered")) if "recovered" in columns else None
+        formula_cells: tuple[str, ...] = ()
+        if any(c.formula for c in raw.values()):
+            formula_cells = tuple(
+                f"{get_column_letter(col)}{row_number}" for col, c in sorted(raw.items()) if c.formula)
+            for col, c in sorted(raw.items()):
+                if c.formula and not c.cached:
+                    findings.append(Finding(
+                        "formula_no_cache", WARNING, title, f"{get_column_letter(col)}{row_number}",
+                        header_cells.get(col, ""), "",
+                        "公式没有缓存的计算结果（文件可能由不计算公式的工具生成），按空值处理；"
+                        "请在 Excel/WPS 中打开并保存一次"))
         problems.append(Problem(
             row=row_number,
             seq=len(problems) + 1,
-            number=text("number"),
+            number=text("number", ""),
             category=row_category,
             subcategory=row_subcategory,
-            problem=text("problem"),
-            measures=text("measures"),
-            leader=text("leader"),
-            unit=text("unit"),
-            deadline_text=text("deadline"),
+            problem=text("problem", ""),
+            measures=text("measures", ""),
+            leader=text("leader", ""),
+            unit=text("unit", ""),
+            deadline_text=text("deadline", ""),
             deadline=deadline.day,
             deadline_state=deadline.state,
-            progress=text("progress"),
-            status_text=text("status"),
+            progress=text("progress", ""),
+            status_text=text("status", ""),
             status=status.status,
             status_state=status.state,
             long_term=bool(long_term_flag) or status.state == "legacy_long_term",
-            flagged=bool(nz.parse_flag(value("flagged"))),
+            flagged=bool(flagged_flag),
             done_date=done_date,
-            done_date_text=text("done_date"),
+            done_date_text=text("done_date", ""),
             recovered_text=recovered_text,
             recovered_wan=recovered,
-            evidence=text("evidence"),
-            remarks=text("remarks"),
+            evidence=text("evidence", ""),
+            remarks=text("remarks", ""),
             extras=tuple((header, nz.cell_text(cells[col].value)) for col, header in extras.items()
                          if col in cells),
             cells=cell_refs,
@@ -311,7 +452,7 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
             findings.append(Finding(
                 "bad_flag", WARNING, title, cell_refs["long_term"], headers_text(header_cells, columns, "long_term"),
                 text("long_term"), f"“{text('long_term')}”不是 是/否，按“否”处理"))
-        if nz.parse_flag(value("flagged")) is None:
+        if flagged_flag is None:
             findings.append(Finding(
                 "bad_flag", WARNING, title, cell_refs["flagged"], headers_text(header_cells, columns, "flagged"),
                 text("flagged"), f"“{text('flagged')}”不是 是/否，按“否”处理"))
@@ -332,6 +473,29 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
 def headers_text(header_cells: dict[int, str], columns: dict[str, int], field: str) -> str:
     col = columns.get(field)
     return header_cells.get(col, "") if col is not None else ""
+
+
+def _cell_text(value: object) -> str:
+    # nz.cell_text, with its commonest case (a str without carriage returns) inline.
+    if value.__class__ is str and "\r" not in value:
+        return value.strip()
+    return nz.cell_text(value)
+
+
+def _memo(parse):
+    """``parse`` remembered per distinct cell value (typed: True and 1 are different cells)."""
+    table: dict[tuple[type, object], object] = {}
+
+    def call(value):
+        key = (value.__class__, value)
+        try:
+            return table[key]
+        except KeyError:
+            result = table[key] = parse(value)
+            return result
+        except TypeError:  # unhashable: never produced by the reader, but stay correct
+            return parse(value)
+    return call
 
 
 def _rows_in(cells_by_row: dict[int, dict], min_row: int, max_row: int) -> list[int]:
