@@ -1,0 +1,138 @@
+"""Realistic ledgers of any size for the benchmarks (xlsxwriter, deterministic for a seed).
+
+What a real 巡察整改台账 looks like, scaled up: a merged title and subtitle above the header,
+the 问题类别 cell merged down over its rows, 问题子类, multi-line 整改进展 cells (Alt+Enter
+paragraphs), deadlines typed as real Excel dates or as Chinese text, a mix of statuses with
+some 长期坚持 and 点人点事 rows, amounts, formatted empty rows after the last problem, and a
+通报信息 sheet. Every problem row is valid, so the whole pipeline runs to the notice.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import xlsxwriter
+
+HEADER = ["序号", "问题类别", "问题子类", "具体问题", "整改措施", "责任领导", "责任部门", "整改时限",
+          "整改进展", "整改状态", "长期坚持", "点人点事", "完成日期", "追赃挽损（万元）", "备注"]
+TRAILING_EMPTY_ROWS = 300  # formatted but empty rows, as templates handed out to clerks have
+
+META = [
+    ("发文机关", "中共某某市某某局党组"),
+    ("被巡察单位", "市某某局"),
+    ("部署依据", "市委统一部署"),
+    ("巡察组", "市委第一巡察组"),
+    ("巡察开始日期", datetime(2024, 4, 10)),
+    ("巡察结束日期", datetime(2024, 5, 11)),
+    ("反馈日期", datetime(2024, 7, 10)),
+    ("统计截止日期", datetime(2024, 10, 30)),
+    ("成文日期", datetime(2024, 12, 20)),
+    ("通报类型", "阶段性进展"),
+    ("整改组织情况", "党组召开专题会议研究部署整改工作。\n成立整改工作领导小组，制定整改方案。"),
+    ("长期整改举措", "建立长效机制，定期开展回头看。"),
+    ("下一步工作安排", "持续抓好整改落实。\n巩固整改成果，建立长效机制。"),
+    ("联系电话", "0812—5503651"),
+    ("通讯地址", "某某市某某路6号"),
+    ("电子邮箱", "zhenggai@example.com"),
+]
+
+_TOPICS = ["党的政治建设", "意识形态工作", "全面从严治党", "干部队伍建设", "财务管理", "选人用人",
+           "作风建设", "基层党组织建设", "巡察整改落实", "民生服务保障", "项目资金管理", "安全生产"]
+_PHRASES = ["学习贯彻上级决策部署不够深入", "制度执行不严格", "监督检查流于形式", "台账资料不规范",
+            "资金使用审批不严", "会议记录不完整", "整改责任落实不到位", "工作作风不够扎实",
+            "对基层指导不够", "宣传教育覆盖面不广", "考核机制不健全", "风险防控意识薄弱"]
+_UNITS = ["办公室", "财务科", "人事科", "党建办", "法规科", "综合科", "业务一科", "业务二科"]
+_LEADERS = ["党组书记", "分管办公室工作副局长", "分管财务工作副局长", "纪检组长", "分管业务副局长"]
+_TEXT_DEADLINES = ["2024年9月底前", "2024年12月底前", "2025年6月底前", "2024年年底", "长期坚持",
+                   "2025年上半年", "立行立改", "2024年10月31日前"]
+
+
+def _sentence(rng: random.Random, parts: int) -> str:
+    return "，".join(rng.choice(_PHRASES) for _ in range(parts)) + "。"
+
+
+def _progress(rng: random.Random) -> str:
+    ordinals = "一二三四五"
+    lines = rng.randint(2, 5)
+    return "\n".join(f"{ordinals[i]}是{_sentence(rng, rng.randint(2, 4))}" for i in range(lines))
+
+
+def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0) -> Path:
+    """Write a ledger of ``rows`` problems to ``path``; returns the path."""
+    rng = random.Random(seed)
+    path = Path(path)
+    book = xlsxwriter.Workbook(str(path))
+    wrap = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
+    plain = book.add_format({"border": 1})
+    day = book.add_format({"num_format": "yyyy-mm-dd", "border": 1})
+    title = book.add_format({"bold": True, "align": "center", "font_size": 16})
+    head = book.add_format({"bold": True, "border": 1, "align": "center"})
+    merged = book.add_format({"text_wrap": True, "valign": "vcenter", "border": 1})
+
+    ws = book.add_worksheet("整改台账")
+    last_col = len(HEADER) - 1
+    ws.merge_range(0, 0, 0, last_col, "中共某某市某某局党组巡察反馈意见整改台账", title)
+    ws.merge_range(1, 0, 1, last_col, "填报单位：某某局办公室    截至2024年10月30日", plain)
+    for col, name in enumerate(HEADER):
+        ws.write_string(2, col, name, head)
+
+    row = 3
+    number = 0
+    topic_no = 0
+    while number < rows:
+        topic_no += 1
+        size = min(rows - number, rng.randint(3, 30))
+        category = f"{_TOPICS[topic_no % len(_TOPICS)]}方面存在的问题（{topic_no}）"
+        if size > 1:
+            ws.merge_range(row, 1, row + size - 1, 1, category, merged)
+        else:
+            ws.write_string(row, 1, category, merged)
+        sub_size = 0
+        for i in range(size):
+            number += 1
+            r = row + i
+            if sub_size == 0:
+                sub_size = rng.randint(1, 6)
+                ws.write_string(r, 2, f"（{rng.randint(1, 9)}）{rng.choice(_PHRASES)}", wrap)
+            sub_size -= 1
+            status = rng.choices(["已完成", "正在整改", "未完成"], weights=[55, 40, 5])[0]
+            long_term = status == "正在整改" and rng.random() < 0.15
+            ws.write_number(r, 0, number, plain)
+            ws.write_string(r, 3, _sentence(rng, rng.randint(2, 6)), wrap)
+            ws.write_string(r, 4, _sentence(rng, rng.randint(1, 3)), wrap)
+            ws.write_string(r, 5, rng.choice(_LEADERS), plain)
+            ws.write_string(r, 6, rng.choice(_UNITS), plain)
+            if long_term:
+                ws.write_string(r, 7, "长期坚持", plain)
+            elif rng.random() < 0.5:
+                ws.write_datetime(r, 7, datetime(2024, 6, 30) + timedelta(days=rng.randint(0, 365)), day)
+            else:
+                ws.write_string(r, 7, rng.choice(_TEXT_DEADLINES[:4] + _TEXT_DEADLINES[5:]), plain)
+            ws.write_string(r, 8, _progress(rng), wrap)
+            ws.write_string(r, 9, status, plain)
+            ws.write_string(r, 10, "是" if long_term else "否", plain)
+            ws.write_string(r, 11, "是" if rng.random() < 0.05 else "", plain)
+            if status == "已完成":
+                ws.write_datetime(r, 12, datetime(2024, 7, 15) + timedelta(days=rng.randint(0, 100)), day)
+            if rng.random() < 0.03:
+                ws.write_number(r, 13, round(rng.uniform(0.01, 20), 2), plain)
+            if rng.random() < 0.1:
+                ws.write_string(r, 14, "已报送佐证材料", plain)
+        row += size
+    for r in range(row, row + TRAILING_EMPTY_ROWS):
+        for col in range(len(HEADER)):
+            ws.write_blank(r, col, None, plain)
+
+    ms = book.add_worksheet("通报信息")
+    ms.write_string(0, 0, "项目", head)
+    ms.write_string(0, 1, "内容", head)
+    for i, (key, value) in enumerate(META, start=1):
+        ms.write_string(i, 0, key)
+        if isinstance(value, datetime):
+            ms.write_datetime(i, 1, value, day)
+        else:
+            ms.write_string(i, 1, value, wrap)
+    book.close()
+    return path
