@@ -389,10 +389,21 @@ def test_stop_lets_the_current_build_finish_and_leaves_no_temp_file(folders):
     assert not w.healthy
 
 
-def test_output_folder_must_differ_from_the_ledger_folder(folders):
+def test_our_own_workbooks_in_the_ledger_folder_never_build(folders):
     ledgers, _ = folders
-    with pytest.raises(ToolkitError, match="输出文件夹不能与台账文件夹相同"):
-        Watcher(ledgers, ledgers).start()
+    (ledgers / "a.xlsx").write_bytes(ledger_bytes("一", status="未完成"))  # a warning: a report
+    with Watcher(ledgers, ledgers, debounce=DEBOUNCE) as w:
+        assert w.wait_builds("a.xlsx", 1, TIMEOUT)
+        assert (ledgers / "a-校验报告.xlsx").exists() and (ledgers / "a.docx").exists()
+        barrier(w, ledgers)
+        assert w.builds("a.xlsx") == 1
+        assert [p.name for p in ledgers.glob("*-校验报告-校验报告.xlsx")] == []
+        assert w.builds("a-校验报告.xlsx") == 0 and w.builds("a-统计.xlsx") == 0
+
+
+def test_a_missing_folder_cannot_be_watched(tmp_path):
+    with pytest.raises(ToolkitError, match="台账文件夹不存在"):
+        Watcher(tmp_path / "nowhere", tmp_path / "out").start()
 
 
 def test_cli_watch_builds_then_stops_on_sigterm(folders):

@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 
 class WatchError(ToolkitError):
-    """The folder cannot be watched at all (missing, unreadable, same as the output)."""
+    """The folder cannot be watched at all (missing, unreadable)."""
 
 
 DELETED = "deleted"  # status.json result of a ledger that disappeared; its notice is kept
@@ -278,9 +278,6 @@ class Watcher:
         """Start watching; every ledger is queued for a first build. Raises WatchError."""
         if not self.ledger_dir.is_dir():
             raise WatchError(self.ledger_dir, "台账文件夹不存在或无法访问")
-        if self.out_dir == self.ledger_dir:
-            # The 校验报告 and 统计 workbooks are .xlsx too: they would be taken for ledgers.
-            raise WatchError(self.out_dir, "输出文件夹不能与台账文件夹相同，请另指定（如 out/）")
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
