@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .errors import OutputLockedError, ToolkitError
+from .findings_book import REPORT_SUFFIX
 from .history import history_root, store_snapshot
 from .model import Report
 from .pipeline import analyse
@@ -26,7 +27,7 @@ def is_ledger_file(path: Path) -> bool:
     if name.startswith(("~$", ".~lock.", ".~toolkit-", ".")) or name.endswith(("#", ".tmp")):
         return False
     # Our own workbooks (statistics, findings report) when OUTDIR is the ledger folder.
-    if name.endswith((STATS_SUFFIX, "-校验报告.xlsx")):
+    if name.endswith((STATS_SUFFIX, REPORT_SUFFIX)):
         return False
     return path.suffix.lower() in LEDGER_SUFFIXES
 

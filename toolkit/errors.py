@@ -70,6 +70,10 @@ class SnapshotError(ToolkitError):
     """A history snapshot cannot be read, or there is none to compare with."""
 
 
+class WatchError(ToolkitError):
+    """A folder cannot be watched at all (missing, unreadable)."""
+
+
 class RollupError(ToolkitError):
     """A folder cannot be rolled up at all (missing, unreadable, no ledger in it)."""
 

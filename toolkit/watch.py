@@ -41,14 +41,10 @@ from .atomic import TEMP_PREFIX, TEMP_SUFFIX, write_atomic
 from .build import BUILT, INVALID, UNUSABLE, BuildResult, build_notice, find_ledgers, is_ledger_file
 from .build import notice_path_for
 from .count import counts_to_dict
-from .errors import ToolkitError, UnreadableLedgerError
+from .errors import ToolkitError, UnreadableLedgerError, WatchError
 from .findings_book import remove_findings_book, report_path_for, report_rows, write_findings_book
 
 logger = logging.getLogger(__name__)
-
-
-class WatchError(ToolkitError):
-    """The folder cannot be watched at all (missing, unreadable)."""
 
 
 DELETED = "deleted"  # status.json result of a ledger that disappeared; its notice is kept
