@@ -1,0 +1,466 @@
+"""Benchmarks: how fast and how lean the toolkit is on big ledgers, against its goals.
+
+    .venv/bin/python bench/run.py                    # 100, 1,000, 10,000 and 50,000 rows
+    .venv/bin/python bench/run.py --sizes 100,1000   # only these sizes
+    .venv/bin/python bench/run.py --quick            # 100 and 1,000 rows, fewer runs, no watcher
+    .venv/bin/python bench/run.py --write bench/RESULTS.md
+
+For each size a realistic ledger (bench/ledger_gen.py) is generated in a temp folder, then:
+
+* each stage in-process: read, validate, count, render (.docx bytes), statistics workbook;
+* end to end: ``toolkit render LEDGER -o OUT`` as a subprocess (start-up, statistics workbook,
+  history snapshot and fsync included), into a fresh output folder each run;
+* the floor: python-calamine parsing the same file + docxtpl rendering the same template with
+  a context built beforehand, i.e. what the two libraries underneath cost at the least;
+* peak memory: tracemalloc peak of the in-process pipeline (Python allocations only) and the
+  maximum RSS of the ``toolkit render`` child (everything, as the OS sees it).
+
+Every time is the median of several runs (wall clock; other work on the machine shows up in
+it, so the load average is printed too). Then ``toolkit --help`` start-up, the watcher's
+latency (bench/watch_latency.py) and the cost of one change in a folder of 200 ledgers.
+Standard library plus the project; python-calamine comes with the ``bench`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT))
+
+from ledger_gen import write_bench_ledger  # noqa: E402
+
+from toolkit.count import count  # noqa: E402
+from toolkit.model import Report  # noqa: E402
+from toolkit.read import read_ledger  # noqa: E402
+from toolkit.render import build_context, render_notice, template_for  # noqa: E402
+from toolkit.validate import validate  # noqa: E402
+
+try:
+    from toolkit.stats_book import stats_workbook
+except ImportError:  # the statistics workbook is another issue's; measure it once it exists
+    stats_workbook = None
+
+DEFAULT_SIZES = (100, 1_000, 10_000, 50_000)
+QUICK_SIZES = (100, 1_000)
+FOLDER_LEDGERS = 200
+FOLDER_ROWS = 50
+
+# The goals of issue 6; each is printed with its figure and whether it is met.
+GOAL_RATIO = 1.5  # end to end / floor at 10,000 rows
+GOAL_RATIO_ROWS = 10_000
+GOAL_RSS_MB = 300  # peak memory of `toolkit render` on 50,000 rows
+GOAL_RSS_ROWS = 50_000
+GOAL_HELP_S = 0.5  # `toolkit --help`
+GOAL_FOLDER_FACTOR = 2.0  # one change among 200 ledgers costs at most this many single builds
+
+MARK_START = "<!-- bench/run.py: figures start -->"
+MARK_END = "<!-- bench/run.py: figures end -->"
+
+
+# ---------------------------------------------------------------- helpers
+
+def median_time(fn, runs: int) -> tuple[float, object]:
+    """Median wall time of ``fn()`` over ``runs`` calls, and the last result."""
+    times, result = [], None
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def toolkit_command() -> list[str]:
+    script = Path(sys.executable).with_name("toolkit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "toolkit.cli"]
+
+
+def run_child(args: list[str], cwd: Path) -> tuple[float, int, float]:
+    """Run a child process: (wall seconds, exit code, its own maximum RSS in MB)."""
+    with tempfile.TemporaryFile() as out:
+        started = time.perf_counter()
+        child = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)  # this child's rusage, not all children's
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode not in (0, 1):
+            out.seek(0)
+            raise RuntimeError(f"{' '.join(args)} failed:\n{out.read().decode(errors='replace')}")
+    return elapsed, child.returncode, usage.ru_maxrss / 1024  # Linux reports kB
+
+
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def fmt_mb(mb: float | None) -> str:
+    return "–" if mb is None else f"{mb:.0f} MB"
+
+
+def met(ok: bool | None) -> str:
+    return "–" if ok is None else ("met" if ok else "**NOT met**")
+
+
+# ---------------------------------------------------------------- one ledger size
+
+def measure_size(rows: int, runs: int, work: Path) -> dict:
+    ledger = write_bench_ledger(work / f"台账{rows}.xlsx", rows)
+    result: dict = {"rows": rows, "runs": runs, "file_mb": ledger.stat().st_size / 2**20}
+
+    state: dict = {}
+
+    def stage_read():
+        state["ledger"] = read_ledger(ledger)
+
+    def stage_validate():
+        state["findings"] = validate(state["ledger"])
+
+    def stage_count():
+        state["stats"] = count(state["ledger"])
+        state["report"] = Report(state["ledger"], state["findings"], state["stats"])
+
+    def stage_render():
+        return render_notice(state["report"])
+
+    def stage_stats_book():
+        return stats_workbook(state["report"])
+
+    stages = [("read", stage_read), ("validate", stage_validate), ("count", stage_count),
+              ("render", stage_render)]
+    if stats_workbook is not None:
+        stages.append(("stats_book", stage_stats_book))
+    samples: dict[str, list[float]] = {name: [] for name, _ in stages}
+    for _ in range(runs):
+        for name, fn in stages:
+            started = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - started)
+        gc.collect()
+    for name, values in samples.items():
+        result[name] = statistics.median(values)
+    report = state["report"]
+    problems = len(report.ledger.problems)
+    if problems != rows or report.errors:
+        raise RuntimeError(f"{rows}-row ledger read as {problems} problems, {len(report.errors)} errors")
+    kind = report.ledger.meta.kind or "阶段性进展"
+    context = build_context(report, kind)
+    state.clear()
+    del report
+    gc.collect()
+
+    # End to end and floor, interleaved so that load on the machine hits both alike.
+    e2e, rss, floor_read, floor_render = [], [], [], []
+    calamine = _calamine()
+    for i in range(runs):
+        out = work / f"out{rows}-{i}"
+        seconds, code, peak = run_child(
+            toolkit_command() + ["render", str(ledger), "-o", str(out / "通报.docx")], work)
+        if code != 0:
+            raise RuntimeError(f"toolkit render exited {code} on the {rows}-row ledger")
+        e2e.append(seconds)
+        rss.append(peak)
+        shutil.rmtree(out, ignore_errors=True)
+        if calamine is not None:
+            floor_read.append(median_time(lambda: _calamine_parse(calamine, ledger), 1)[0])
+        floor_render.append(median_time(lambda: _docxtpl_render(kind, context), 1)[0])
+    result["e2e"] = statistics.median(e2e)
+    result["rss_mb"] = max(rss)
+    result["floor_read"] = statistics.median(floor_read) if floor_read else None
+    result["floor_render"] = statistics.median(floor_render)
+    result["floor"] = (result["floor_read"] + result["floor_render"]) if floor_read else None
+    result["ratio"] = result["e2e"] / result["floor"] if result["floor"] else None
+    del context
+    gc.collect()
+
+    # Python's own allocations of the whole in-process pipeline (tracemalloc slows it down,
+    # so this run is not timed).
+    tracemalloc.start()
+    try:
+        led = read_ledger(ledger)
+        rep = Report(led, validate(led), count(led))
+        render_notice(rep)
+        if stats_workbook is not None:
+            stats_workbook(rep)
+        result["traced_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
+    finally:
+        tracemalloc.stop()
+    return result
+
+
+def _calamine():
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        return None
+    return CalamineWorkbook
+
+
+def _calamine_parse(workbook_class, path: Path) -> None:
+    book = workbook_class.from_path(str(path))
+    for name in book.sheet_names:
+        book.get_sheet_by_name(name).to_python()
+
+
+def _docxtpl_render(kind: str, context: dict) -> bytes:
+    from docxtpl import DocxTemplate
+
+    template = DocxTemplate(template_for(kind))
+    template.render(context, autoescape=True)
+    buffer = io.BytesIO()
+    template.save(buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- start-up, watcher, folder
+
+def measure_help(runs: int, work: Path) -> float:
+    times = [run_child(toolkit_command() + ["--help"], work)[0] for _ in range(runs)]
+    return statistics.median(times)
+
+
+def measure_watch(rows: int, saves: int) -> dict | None:
+    try:
+        from watch_latency import measure_watch_latency
+    except ImportError:
+        return None
+    return measure_watch_latency(rows, saves)
+
+
+def measure_folder_change(ledgers: int, rows: int, work: Path) -> dict | None:
+    """One clerk's save in a folder of ``ledgers`` ledgers, as the watcher handles it."""
+    try:
+        from toolkit.build import build_notice, notice_path_for
+        from toolkit.watch import Watcher
+    except ImportError:
+        return None
+    folder, out = work / "folder", work / "folder-out"
+    folder.mkdir()
+    base = write_bench_ledger(work / "base.xlsx", rows).read_bytes()
+    edited = write_bench_ledger(work / "edited.xlsx", rows, seed=1).read_bytes()
+    for i in range(ledgers):
+        (folder / f"单位{i:03d}台账.xlsx").write_bytes(base)
+
+    # The cost of one ledger on its own, as the yardstick.
+    single_out = work / "single-out"
+    single, _ = median_time(
+        lambda: build_notice(folder / "单位000台账.xlsx", notice_path_for(folder / "x.xlsx", single_out)), 3)
+    single_cpu_start = time.process_time()
+    build_notice(folder / "单位000台账.xlsx", notice_path_for(folder / "y.xlsx", single_out))
+    single_cpu = time.process_time() - single_cpu_start
+
+    calls: list[str] = []
+
+    def counting_build(ledger, target, **options):
+        calls.append(Path(ledger).name)
+        return build_notice(ledger, target, **options)
+
+    target = folder / "单位100台账.xlsx"
+    notice = notice_path_for(target, out)
+    with Watcher(folder, out, builder=counting_build, log_file=False) as watcher:
+        started = time.perf_counter()
+        if not (watcher.wait_until(lambda: len(calls) >= ledgers, 600) and watcher.wait_idle(600)):
+            raise RuntimeError("the first builds of the folder did not finish")
+        initial = time.perf_counter() - started
+        time.sleep(2 * watcher.debounce)  # let stray events of the first builds settle
+        calls.clear()
+        before = os.stat(notice).st_ino
+        cpu_start = time.process_time()
+        temp = folder / "A1B2C3D4"  # Excel's save: a temp file renamed onto the ledger
+        temp.write_bytes(edited)
+        target.unlink()
+        started = time.perf_counter()
+        os.rename(temp, target)
+        while os.stat(notice).st_ino == before:
+            if time.perf_counter() - started > 120:
+                raise RuntimeError("no new notice within 120 s")
+            time.sleep(0.005)
+        latency = time.perf_counter() - started
+        watcher.wait_builds(target.name, 2, 60)
+        time.sleep(3 * watcher.debounce)  # any build the change wrongly set off would start now
+        watcher.wait_idle(120)
+        cpu = time.process_time() - cpu_start
+    return {"ledgers": ledgers, "rows": rows, "initial": initial, "builds": len(calls),
+            "built": sorted(set(calls)), "latency": latency, "cpu": cpu,
+            "single": single, "single_cpu": single_cpu}
+
+
+# ---------------------------------------------------------------- machine
+
+def machine() -> list[str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        ram = f"{kb / 2**20:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    versions = []
+    for name in ("openpyxl", "lxml", "docxtpl", "python-docx", "Jinja2", "xlsxwriter", "typer",
+                 "watchdog", "python-calamine"):
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} (not installed)")
+    return [
+        f"CPU: {cpu}, {os.cpu_count()} logical cores; RAM {ram}",
+        f"OS: {platform.system()} {platform.release()}; Python {platform.python_version()}",
+        "Libraries: " + ", ".join(versions),
+    ]
+
+
+def load() -> str:
+    try:
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+# ---------------------------------------------------------------- report
+
+def report_lines(results: list[dict], help_s: float, watch: dict | None, folder: dict | None,
+                 watch_note: str, folder_note: str, started: str, loads: tuple[str, str]) -> list[str]:
+    lines = [f"Run {started}; load average (1/5/15 min) {loads[0]} at the start, {loads[1]} at the end.", ""]
+    lines += [f"- {line}" for line in machine()]
+    lines += ["", "### Per ledger size (median of the runs; wall clock)", ""]
+    head = ["rows", "runs", "file", "read", "validate", "count", "render .docx", "statistics workbook",
+            "`toolkit render` end to end", "floor: calamine + docxtpl", "end to end ÷ floor",
+            "tracemalloc peak", "max RSS of `toolkit render`"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
+    for r in results:
+        floor = (f"{fmt_s(r['floor'])} ({fmt_s(r['floor_read'])} + {fmt_s(r['floor_render'])})"
+                 if r["floor"] else f"docxtpl only {fmt_s(r['floor_render'])}")
+        cells = [f"{r['rows']:,}", str(r["runs"]), f"{r['file_mb']:.1f} MB", fmt_s(r["read"]),
+                 fmt_s(r["validate"]), fmt_s(r["count"]), fmt_s(r["render"]),
+                 fmt_s(r.get("stats_book")) if stats_workbook else "(no toolkit.stats_book)",
+                 fmt_s(r["e2e"]), floor, f"{r['ratio']:.2f}" if r["ratio"] else "–",
+                 fmt_mb(r["traced_mb"]), fmt_mb(r["rss_mb"])]
+        lines.append("| " + " | ".join(cells) + " |")
+
+    by_rows = {r["rows"]: r for r in results}
+    lines += ["", "### Goals", "", "| goal | figure | met? |", "|---|---|---|"]
+    r = by_rows.get(GOAL_RATIO_ROWS)
+    if r and r["ratio"]:
+        lines.append(f"| end to end ÷ floor ≤ {GOAL_RATIO} at {GOAL_RATIO_ROWS:,} rows | "
+                     f"{r['ratio']:.2f} ({fmt_s(r['e2e'])} ÷ {fmt_s(r['floor'])}) | {met(r['ratio'] <= GOAL_RATIO)} |")
+    else:
+        lines.append(f"| end to end ÷ floor ≤ {GOAL_RATIO} at {GOAL_RATIO_ROWS:,} rows | not measured in this run | – |")
+    r = by_rows.get(GOAL_RSS_ROWS)
+    if r:
+        lines.append(f"| {GOAL_RSS_ROWS:,} rows end to end under {GOAL_RSS_MB} MB peak memory | "
+                     f"max RSS {fmt_mb(r['rss_mb'])} (tracemalloc {fmt_mb(r['traced_mb'])}) | "
+                     f"{met(r['rss_mb'] < GOAL_RSS_MB)} |")
+    else:
+        lines.append(f"| {GOAL_RSS_ROWS:,} rows end to end under {GOAL_RSS_MB} MB peak memory | not measured in this run | – |")
+    lines.append(f"| `toolkit --help` under {GOAL_HELP_S} s | {fmt_s(help_s)} | {met(help_s < GOAL_HELP_S)} |")
+    if watch:
+        lines.append(f"| watch: rename → new notice, p95 under debounce + 0.5 s = {watch['goal']:.1f} s "
+                     f"({watch['rows']:,} rows, {watch['saves']} saves, {watch['observer']}) | "
+                     f"p50 {fmt_s(watch['p50'])}, p95 {fmt_s(watch['p95'])} (build p50 "
+                     f"{fmt_s(watch['build_p50'])}) | {met(watch['p95'] < watch['goal'])} |")
+    else:
+        lines.append(f"| watch latency p50/p95 | {watch_note} | – |")
+    if folder:
+        ok = folder["builds"] == 1 and folder["cpu"] <= GOAL_FOLDER_FACTOR * folder["single_cpu"]
+        lines.append(
+            f"| one change among {folder['ledgers']} ledgers costs about one ledger (1 build, CPU ≤ "
+            f"{GOAL_FOLDER_FACTOR:g}× one build) | {folder['builds']} build(s); {fmt_s(folder['cpu'])} CPU vs "
+            f"{fmt_s(folder['single_cpu'])} for one ledger alone; new notice {fmt_s(folder['latency'])} "
+            f"after the rename (first build of all {folder['ledgers']}: {fmt_s(folder['initial'])}) | {met(ok)} |")
+    else:
+        lines.append(f"| one change among {FOLDER_LEDGERS} ledgers | {folder_note} | – |")
+    return lines
+
+
+def write_results(path: Path, lines: list[str]) -> None:
+    """Replace the figures between the markers of ``path`` (or create it), keeping the rest."""
+    block = "\n".join([MARK_START, *lines, MARK_END])
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if MARK_START in text and MARK_END in text:
+            before, rest = text.split(MARK_START, 1)
+            after = rest.split(MARK_END, 1)[1]
+            path.write_text(before + block + after, encoding="utf-8")
+            return
+        path.write_text(text.rstrip("\n") + "\n\n" + block + "\n", encoding="utf-8")
+        return
+    path.write_text("# Benchmark results\n\n" + block + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", help="comma-separated row counts (default 100,1000,10000,50000)")
+    parser.add_argument("--quick", action="store_true",
+                        help="100 and 1,000 rows, 3 runs each, no watcher measurements")
+    parser.add_argument("--runs", type=int, help="runs per figure (default 5, 3 from 10,000 rows)")
+    parser.add_argument("--no-watch", action="store_true", help="skip the watcher measurements")
+    parser.add_argument("--write", type=Path, metavar="RESULTS.md",
+                        help="also write the figures into this Markdown file (between markers)")
+    args = parser.parse_args(argv)
+
+    sizes = QUICK_SIZES if args.quick else DEFAULT_SIZES
+    if args.sizes:
+        sizes = tuple(int(s.replace("_", "").replace(",", "")) for s in args.sizes.split(",") if s.strip())
+    started = datetime.now().strftime("%Y-%m-%d %H:%M")
+    load_start = load()
+    print("\n".join(machine()), flush=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="toolkit-bench-") as tmp:
+        work = Path(tmp)
+        for rows in sizes:
+            runs = args.runs or (3 if args.quick or rows >= 10_000 else 5)
+            print(f"{rows:,} rows: {runs} runs …", flush=True)
+            results.append(measure_size(rows, runs, work))
+            r = results[-1]
+            print(f"  read {fmt_s(r['read'])}, render {fmt_s(r['render'])}, end to end {fmt_s(r['e2e'])}, "
+                  f"floor {fmt_s(r['floor'])}, ratio {r['ratio'] and round(r['ratio'], 2)}, "
+                  f"RSS {fmt_mb(r['rss_mb'])}", flush=True)
+        help_s = measure_help(10, work)
+        watch = folder = None
+        watch_note = folder_note = "skipped (--quick / --no-watch)"
+        if not (args.quick or args.no_watch):
+            print("watch latency …", flush=True)
+            watch = measure_watch(1_000, 10)
+            watch_note = "bench/watch_latency.py not present yet"
+            print(f"one change in a folder of {FOLDER_LEDGERS} ledgers …", flush=True)
+            folder = measure_folder_change(FOLDER_LEDGERS, FOLDER_ROWS, work)
+            folder_note = "toolkit.watch not present yet"
+    lines = report_lines(results, help_s, watch, folder, watch_note, folder_note, started,
+                         (load_start, load()))
+    print()
+    print("\n".join(lines))
+    if args.write:
+        write_results(args.write, lines)
+        print(f"\nwritten to {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
