@@ -1,3 +1,4 @@
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -170,8 +171,15 @@ def test_formula_with_cached_value_and_unverified_flag(tmp_path):
 
 
 def test_forged_merge_over_a_million_rows_is_cheap(tmp_path):
+    from test_safety import rewrite_member
+
     rows = [row(1, "类", "甲", "已完成"), row(2, None, "乙", "已完成")]
-    ledger = read_ledger(write_ledger(tmp_path / "a.xlsx", rows, merges=["B2:B1048576"]))
+    path = write_ledger(tmp_path / "a.xlsx", rows, merges=["B2:B3"])
+    # Only the <mergeCell> claims a million rows; the sheet data stays two rows long.
+    rewrite_member(path, "xl/worksheets/sheet1.xml",
+                   lambda data: data.replace(b'ref="B2:B3"', b'ref="B2:B1048576"'))
+    assert b"B2:B1048576" in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    ledger = read_ledger(path)
     assert [p.category for p in ledger.problems] == ["类", "类"]
 
 
