@@ -32,6 +32,14 @@ MIN_HEADER_FIELDS = 3
 # per row. Cells to the right of this are ignored (and said so).
 MAX_COLUMNS = 256
 META_SHEET_NAMES = ("通报信息", "基本信息", "通报设置")
+# A few hundred kilobytes of zip can inflate to a billion bytes of XML that is all rows, cells
+# or text: the safety check bounds the bytes, these bound the work and memory they cause. Excel
+# itself stops at 1,048,576 rows and 16,384 columns; a 50,000-row ledger has about a million
+# cells and seven million characters of text.
+MAX_ROWS = 1_048_576
+MAX_CELLS_PER_ROW = 16_384
+MAX_CELLS = 20_000_000
+MAX_TEXT_CHARS = 50_000_000  # shared strings, and again the text of the cells kept
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _ROW, _CELL, _VALUE, _FORMULA = _NS + "row", _NS + "c", _NS + "v", _NS + "f"
@@ -43,6 +51,10 @@ _DIGITS = "0123456789"
 
 class _UnsafeXml(Exception):
     """A DOCTYPE in a sheet or the shared strings (turned into UnsafeXmlError by the caller)."""
+
+
+class _TooBig(Exception):
+    """More rows, cells or text than any real ledger (turned into UnreadableLedgerError)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,8 @@ def _safe_iterparse(source, tags: tuple[str, ...]):
     for _, element in etree.iterparse(source, events=("end",), tag=tags, **_SAFE_PARSE):
         if not checked:
             # A DOCTYPE precedes the root, so it is known by the first event.
-            if element.getroottree().docinfo.internalDTD is not None:
+            info = element.getroottree().docinfo
+            if info.doctype or info.internalDTD is not None or info.system_url:
                 raise _UnsafeXml()
             checked = True
         yield element
@@ -102,6 +115,18 @@ def _text_content(node) -> str:
 class _Reader(ExcelReader):
     """openpyxl's workbook reader with the shared strings parsed by lxml (same strings)."""
 
+    full_calc_on_load = False
+
+    def read_workbook(self):
+        super().read_workbook()
+        # openpyxl fills in fullCalcOnLoad=True where the attribute is absent, as it is in every
+        # file Excel saves; only the attribute itself says the writer asked for recalculation.
+        root = etree.fromstring(self.archive.read(self.parser.workbook_part_name),
+                                parser=etree.XMLParser(**_SAFE_PARSE))
+        calc = root.find(_NS + "calcPr")
+        self.full_calc_on_load = (calc is not None
+                                  and calc.get("fullCalcOnLoad", "").strip() in ("1", "true"))
+
     def read_strings(self):
         if self.rich_text:  # pragma: no cover - never asked for by this module
             return super().read_strings()
@@ -109,9 +134,16 @@ class _Reader(ExcelReader):
                                 "spreadsheetml.sharedStrings+xml")
         if ct is None:
             return
+        strings: list[str] = []
+        chars = 0
         with self.archive.open(ct.PartName[1:]) as src:
-            self.shared_strings = [_text_content(si).replace("x005F_", "")
-                                   for si in _safe_iterparse(src, (_SHARED_STRING,))]
+            for si in _safe_iterparse(src, (_SHARED_STRING,)):
+                text = _text_content(si).replace("x005F_", "")
+                chars += len(text) + 1  # an empty string still costs a slot
+                if chars > MAX_TEXT_CHARS:
+                    raise _TooBig("共享字符串的文字总量")
+                strings.append(text)
+        self.shared_strings = strings
 
 
 def _cast_number(text: str):
@@ -130,7 +162,7 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
     rows: list[tuple[int, dict[int, RawCell]]] = []
     merges: list[tuple[int, int, int, int]] = []
     columns_cut = False
-    row_number = 0
+    row_number = row_elements = cell_elements = text_chars = 0
     with warnings.catch_warnings(), ws._get_source() as source:
         warnings.simplefilter("ignore")
         for element in _safe_iterparse(source, (_ROW, _MERGE)):
@@ -140,6 +172,13 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
                 except (ValueError, TypeError):
                     pass
                 continue
+            row_elements += 1
+            if row_elements > MAX_ROWS:
+                raise _TooBig("行数")
+            cells_here = len(element)
+            cell_elements += cells_here
+            if cells_here > MAX_CELLS_PER_ROW or cell_elements > MAX_CELLS:
+                raise _TooBig("单元格数量")
             # Row and column numbering as openpyxl's WorkSheetParser.parse_row/parse_cell.
             r = element.get("r")
             if r is not None:
@@ -152,8 +191,12 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
                     row_number = int(number)
             else:
                 row_number += 1
-            if stop_after_header_search and row_number > HEADER_SEARCH_ROWS:
+            # Counting elements too: forged rows that all claim r="7" must not be read to the end.
+            if stop_after_header_search and (row_number > HEADER_SEARCH_ROWS
+                                             or row_elements > HEADER_SEARCH_ROWS):
                 break
+            if not cells_here:
+                continue
             column = 0
             values: dict[int, RawCell] = {}
             for cell in element:
@@ -210,8 +253,12 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
                     continue
                 if value is None and not formula:
                     continue
-                if isinstance(value, str) and not formula and not value.strip():
-                    continue
+                if isinstance(value, str):
+                    if not formula and not value.strip():
+                        continue
+                    text_chars += len(value)
+                    if text_chars > MAX_TEXT_CHARS:  # one long shared string used a million times
+                        raise _TooBig("单元格文字总量")
                 values[column] = RawCell(value, True, bool(text)) if formula else RawCell(value)
             if values:
                 rows.append((row_number, values))
@@ -228,12 +275,25 @@ def read_ledger(path: Path | str) -> Ledger:
         raise
     except _UnsafeXml as exc:
         raise UnsafeXmlError(path, "含有 DOCTYPE/实体声明，出于安全原因拒绝读取") from exc
+    except _TooBig as exc:
+        raise UnreadableLedgerError(
+            path, f"{exc.args[0]}远超任何真实台账（疑似压缩炸弹或被篡改的文件），拒绝读取") from exc
     except Exception as exc:  # a foreign file can break openpyxl in many ways
         name = type(exc).__name__
-        if "Forbidden" in name or "DTD" in name or "Entities" in name:
+        # openpyxl re-raises defusedxml's refusal (a ValueError) as a plain ValueError.
+        if any("Forbidden" in n or "DTD" in n or "Entities" in n for n in _chain_names(exc)):
             raise UnsafeXmlError(path, "含有 DOCTYPE/实体声明，出于安全原因拒绝读取") from exc
         raise UnreadableLedgerError(
             path, f"文件已损坏或不是有效的 Excel 工作簿，无法读取（{name}）") from exc
+
+
+def _chain_names(exc: BaseException) -> list[str]:
+    names, seen = [], set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        names.append(type(exc).__name__)
+        exc = exc.__cause__ or exc.__context__
+    return names
 
 
 def _read_checked(path: Path) -> Ledger:
@@ -243,8 +303,7 @@ def _read_checked(path: Path) -> Ledger:
         reader.read()
         wb = reader.wb
     try:
-        calc = getattr(wb, "calculation", None)
-        formulas_unverified = bool(calc is not None and getattr(calc, "fullCalcOnLoad", False))
+        formulas_unverified = reader.full_calc_on_load
         meta_ws = next((ws for ws in wb.worksheets if nz.squash(ws.title) in META_SHEET_NAMES), None)
         meta_findings: list[Finding] = []
         meta = _read_meta(_read_sheet(meta_ws, wb), meta_findings) if meta_ws is not None else Meta()
