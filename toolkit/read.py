@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,19 +58,19 @@ class _TooBig(Exception):
     """More rows, cells or text than any real ledger (turned into UnreadableLedgerError)."""
 
 
-@dataclass(frozen=True)
-class RawCell:
-    value: object
-    formula: bool = False
-    cached: bool = True  # a formula cell has a cached value
+_MISSING = object()
 
 
 @dataclass
 class _RawSheet:
+    """A sheet's non-empty cells. Values are kept bare (no object per cell): on a big ledger
+    a wrapper per cell cost more memory than the values themselves."""
+
     title: str
-    rows: list[tuple[int, dict[int, RawCell]]]  # (row number, column number -> cell)
+    rows: list[tuple[int, dict[int, object]]]  # (row number, column number -> value)
     merges: list[tuple[int, int, int, int]]  # (min_col, min_row, max_col, max_row)
     columns_cut: bool
+    formulas: dict[int, dict[int, bool]]  # row -> column -> has a cached value (formula cells)
 
 
 def _safe_iterparse(source, tags: tuple[str, ...]):
@@ -159,7 +160,8 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
     shared = ws._shared_strings
     epoch, date_formats, timedelta_formats = wb.epoch, wb._date_formats, wb._timedelta_formats
     columns: dict[str, int] = {}  # column letters -> number, most sheets use a few dozen
-    rows: list[tuple[int, dict[int, RawCell]]] = []
+    rows: list[tuple[int, dict[int, object]]] = []
+    formulas: dict[int, dict[int, bool]] = {}
     merges: list[tuple[int, int, int, int]] = []
     columns_cut = False
     row_number = row_elements = cell_elements = text_chars = 0
@@ -198,7 +200,7 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
             if not cells_here:
                 continue
             column = 0
-            values: dict[int, RawCell] = {}
+            values: dict[int, object] = {}
             for cell in element:
                 if cell.tag != _CELL:
                     continue
@@ -259,10 +261,12 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> _RawSheet:
                     text_chars += len(value)
                     if text_chars > MAX_TEXT_CHARS:  # one long shared string used a million times
                         raise _TooBig("单元格文字总量")
-                values[column] = RawCell(value, True, bool(text)) if formula else RawCell(value)
+                values[column] = value
+                if formula:
+                    formulas.setdefault(row_number, {})[column] = bool(text)
             if values:
                 rows.append((row_number, values))
-    return _RawSheet(ws.title, rows, merges, columns_cut)
+    return _RawSheet(ws.title, rows, merges, columns_cut, formulas)
 
 
 def read_ledger(path: Path | str) -> Ledger:
@@ -321,14 +325,14 @@ def _read_checked(path: Path) -> Ledger:
         path, "找不到表头：前 10 行中没有一行含有至少 3 个可识别的列名（如 具体问题、整改状态、责任部门）")
 
 
-def _find_header(rows: list[tuple[int, dict[int, RawCell]]]) -> tuple[int, dict[int, str]] | None:
+def _find_header(rows: list[tuple[int, dict[int, object]]]) -> tuple[int, dict[int, str]] | None:
     """The first of the first 10 rows naming at least three known columns."""
     for row_number, cells in rows:
         if row_number > HEADER_SEARCH_ROWS:
             break
-        known = {col: nz.match_header(c.value).field for col, c in cells.items()}
+        known = {col: nz.match_header(value).field for col, value in cells.items()}
         if sum(1 for f in known.values() if f) >= MIN_HEADER_FIELDS:
-            return row_number, {col: nz.cell_text(c.value) for col, c in cells.items()}
+            return row_number, {col: nz.cell_text(value) for col, value in cells.items()}
     return None
 
 
@@ -382,9 +386,10 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
             f"第 {MAX_COLUMNS} 列以后的内容已忽略"))
 
     # Merged ranges below the header: the top-left value applies to every cell of the range.
-    fill: dict[int, dict[int, RawCell]] = {}  # row -> column -> the merge's top-left cell
+    fill: dict[int, dict[int, object]] = {}  # row -> column -> the merge's top-left value
     horizontal_merge_rows: set[int] = set()
-    cells_by_row = dict(sheet.rows)
+    rows = sheet.rows
+    row_index = {row_number: i for i, (row_number, _) in enumerate(rows)}
     table_cols = sorted(set(columns.values()) | set(extras))
     table_col_set = set(table_cols)
     first_col, last_col = table_cols[0], table_cols[-1]
@@ -393,11 +398,11 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
             continue
         if max_col - min_col + 1 >= max(2, (last_col - first_col + 1) // 2):
             horizontal_merge_rows.add(min_row)
-        top_left = cells_by_row.get(min_row, {}).get(min_col)
-        if top_left is None:
+        top_left = rows[row_index[min_row]][1].get(min_col, _MISSING) if min_row in row_index else _MISSING
+        if top_left is _MISSING:
             continue
         # Bounded by the rows that exist, so a forged merge over a million rows costs nothing.
-        for row_number in _rows_in(cells_by_row, min_row, max_row):
+        for row_number in _rows_in(row_index, min_row, max_row):
             row_fill = fill.setdefault(row_number, {})
             for col in range(min_col, min(max_col, MAX_COLUMNS) + 1):
                 if (row_number, col) != (min_row, min_col):
@@ -418,7 +423,9 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
 
     problems: list[Problem] = []
     category = subcategory = ""
-    for row_number, raw in sheet.rows:
+    row_letters = {f: letters[col] for f, col in field_cols}
+    for i, (row_number, raw) in enumerate(rows):
+        rows[i] = None  # consumed: a big ledger's raw cells go as its problems come
         if row_number <= header_row:
             continue
         cells = raw
@@ -440,18 +447,15 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
         values: dict[str, object] = {}
         texts: dict[str, str] = {}
         for field, col in field_cols:
-            c = cells.get(col)
-            if c is None:
-                values[field], texts[field] = None, ""
-            else:
-                values[field], texts[field] = c.value, _cell_text(c.value)
+            v = cells.get(col)
+            values[field], texts[field] = v, _cell_text(v)
         value, text = values.get, texts.get
 
         if not any(texts[f] for f in substantive_fields) and not any(
-                nz.cell_text(c.value) for col, c in cells.items() if col in extras):
+                nz.cell_text(v) for col, v in cells.items() if col in extras):
             continue  # blank or formatted-empty row, or only a running number
 
-        cell_refs = {f: f"{letters[col]}{row_number}" for f, col in field_cols}
+        cell_refs = CellRefs(row_letters, row_number)
         # A category cell left blank (merged down or not) continues the category above it.
         if text("category"):
             category = clean_category(text("category"))
@@ -467,11 +471,11 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
         recovered_text = text("recovered", "")
         recovered = parse_amount(value("recovered")) if "recovered" in columns else None
         formula_cells: tuple[str, ...] = ()
-        if any(c.formula for c in raw.values()):
-            formula_cells = tuple(
-                f"{get_column_letter(col)}{row_number}" for col, c in sorted(raw.items()) if c.formula)
-            for col, c in sorted(raw.items()):
-                if c.formula and not c.cached:
+        row_formulas = sheet.formulas.get(row_number)
+        if row_formulas:
+            formula_cells = tuple(f"{get_column_letter(col)}{row_number}" for col in sorted(row_formulas))
+            for col, cached in sorted(row_formulas.items()):
+                if not cached:
                     findings.append(Finding(
                         "formula_no_cache", WARNING, title, f"{get_column_letter(col)}{row_number}",
                         header_cells.get(col, ""), "",
@@ -502,7 +506,7 @@ def _build_ledger(path: Path, sheet: _RawSheet, meta: Meta, meta_findings: list[
             recovered_wan=recovered,
             evidence=text("evidence", ""),
             remarks=text("remarks", ""),
-            extras=tuple((header, nz.cell_text(cells[col].value)) for col, header in extras.items()
+            extras=tuple((header, nz.cell_text(cells[col])) for col, header in extras.items()
                          if col in cells),
             cells=cell_refs,
             formula_cells=formula_cells,
@@ -557,18 +561,43 @@ def _memo(parse):
     return call
 
 
-def _rows_in(cells_by_row: dict[int, dict], min_row: int, max_row: int) -> list[int]:
-    if max_row - min_row < len(cells_by_row):
+class CellRefs(Mapping):
+    """``Problem.cells`` of one row: field -> cell reference ("I12"), made on access.
+
+    A dict of fifteen fresh strings per problem was the largest part of a big ledger in
+    memory; this holds the ledger's shared field -> column letter map and the row number.
+    """
+
+    __slots__ = ("_letters", "_row")
+
+    def __init__(self, letters: dict[str, str], row: int):
+        self._letters, self._row = letters, row
+
+    def __getitem__(self, field: str) -> str:
+        return f"{self._letters[field]}{self._row}"
+
+    def __iter__(self):
+        return iter(self._letters)
+
+    def __len__(self) -> int:
+        return len(self._letters)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+
+def _rows_in(row_index: dict[int, int], min_row: int, max_row: int) -> list[int]:
+    if max_row - min_row < len(row_index):
         return list(range(min_row, max_row + 1))
-    return [r for r in cells_by_row if min_row <= r <= max_row]
+    return [r for r in row_index if min_row <= r <= max_row]
 
 
-def _section_text(own: dict[int, RawCell], merged_across: bool, first_col: int) -> str | None:
+def _section_text(own: dict[int, object], merged_across: bool, first_col: int) -> str | None:
     """The text of a section row (``第一方面问题：…``, ``一、…``), or None for other rows."""
     if len(own) != 1:
         return None
-    (col, cell), = own.items()
-    text = nz.cell_text(cell.value)
+    (col, value), = own.items()
+    text = nz.cell_text(value)
     if not text or re.fullmatch(r"[\d.\s]+", text):
         return None
     if merged_across or col == first_col:
@@ -605,7 +634,7 @@ _PARAGRAPH_KEYS = ("organisation", "long_term_measures", "next_steps")
 def _read_meta(sheet: _RawSheet, findings: list[Finding]) -> Meta:
     key_col, value_col, start = 1, 2, 0
     for row_number, cells in sheet.rows[:HEADER_SEARCH_ROWS]:
-        names = {col: nz.squash(nz.cell_text(c.value)) for col, c in cells.items()}
+        names = {col: nz.squash(nz.cell_text(value)) for col, value in cells.items()}
         key_cols = [c for c, n in names.items() if n == "项目"]
         value_cols = [c for c, n in names.items() if n == "内容"]
         if key_cols and value_cols:
@@ -616,7 +645,7 @@ def _read_meta(sheet: _RawSheet, findings: list[Finding]) -> Meta:
     for row_number, cells in sheet.rows:
         if row_number <= start or key_col not in cells:
             continue
-        label = nz.cell_text(cells[key_col].value)
+        label = nz.cell_text(cells[key_col])
         key = _META_INDEX.get(nz.squash(label).rstrip(":"))
         ref = f"{get_column_letter(value_col)}{row_number}"
         if key is None:
@@ -626,14 +655,14 @@ def _read_meta(sheet: _RawSheet, findings: list[Finding]) -> Meta:
                     "项目", label, f"“{label}”不是通报信息的已知项目，已忽略"))
             continue
         raw = cells.get(value_col)
-        if raw is None or not nz.cell_text(raw.value):
+        if not nz.cell_text(raw):
             continue
         if key in values:
             findings.append(Finding(
                 "duplicate_meta_key", WARNING, sheet.title, ref, "内容", label,
                 f"“{label}”重复填写，使用第一次出现的值"))
             continue
-        values[key], cells_of[key] = raw.value, ref
+        values[key], cells_of[key] = raw, ref
 
     fields: dict[str, object] = {}
     for key, raw_value in values.items():
