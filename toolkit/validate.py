@@ -99,17 +99,26 @@ def _number_gaps(ledger: Ledger, numbers: dict[str, list[Problem]]) -> list[Find
     """序号 that are plain integers should run 1, 2, 3 … without holes."""
     ints = {}
     for number, rows in numbers.items():
-        if number.isdigit():
+        # isdecimal, not isdigit: int() refuses "²"; and a 序号 such as 20240930 or a
+        # 4,300-digit one must not make the gaps below a range of billions (or a ValueError).
+        if number.isdecimal() and len(number) <= 18:
             ints[int(number)] = rows[0]
     if len(ints) < 2:
         return []
     present = sorted(ints)
-    missing = [n for n in range(present[0], present[-1] + 1) if n not in ints]
-    if not missing:
+    missing_count = present[-1] - present[0] + 1 - len(present)
+    if not missing_count:
         return []
-    shown = "、".join(str(n) for n in missing[:10]) + ("等" if len(missing) > 10 else "")
+    missing: list[int] = []  # the first eleven missing numbers are all the message needs
+    first_after_gap = None
+    for low, high in zip(present, present[1:]):
+        if high > low + 1 and first_after_gap is None:
+            first_after_gap = ints[high]
+        missing.extend(range(low + 1, min(high, low + 1 + 11 - len(missing))))
+        if len(missing) >= 11:
+            break
+    shown = "、".join(str(n) for n in missing[:10]) + ("等" if missing_count > 10 else "")
     after = ints[present[-1]]
-    first_after_gap = ints[min(n for n in present if n > missing[0])]
     return [Finding(
         "number_gap", WARNING, ledger.sheet, first_after_gap.cells.get("number", f"A{after.row}"),
         ledger.headers.get("number", ""), first_after_gap.number,
