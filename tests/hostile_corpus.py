@@ -408,6 +408,13 @@ def bad_status_and_amount(path):
     return base(path, rows)
 
 
+def huge_numbers(path):
+    """序号 far apart, or not quite digits: the gap check once enumerated every missing one."""
+    rows = [row(1, "类", "问题甲", "已完成"), row(999_999_999_999_999, "类", "问题乙", "已完成"),
+            row("²", "类", "问题丙", "已完成"), row("9" * 5000, "类", "问题丁", "已完成")]
+    return base(path, rows)
+
+
 def only_header(path):
     return base(path, [])
 
@@ -451,6 +458,7 @@ CASES: tuple[Case, ...] = (
     Case("伪造合并", forged_merges, OK),
     Case("有错误", bad_status_and_amount, ERRORS, codes=("unknown_status", "bad_amount", "missing_problem")),
     Case("只有表头", only_header, OK),
+    Case("序号极大", huge_numbers, OK, codes=("number_gap",)),
 )
 
 
