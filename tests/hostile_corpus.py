@@ -415,6 +415,11 @@ def huge_numbers(path):
     return base(path, rows)
 
 
+def thousand_categories(path):
+    """1,200 categories: headings count past 第九百九十九方面 (cn_numeral once stopped there)."""
+    return base(path, [row(i, f"类别{i}", f"问题{i}", "已完成") for i in range(1, 1201)])
+
+
 def only_header(path):
     return base(path, [])
 
@@ -459,6 +464,7 @@ CASES: tuple[Case, ...] = (
     Case("有错误", bad_status_and_amount, ERRORS, codes=("unknown_status", "bad_amount", "missing_problem")),
     Case("只有表头", only_header, OK),
     Case("序号极大", huge_numbers, OK, codes=("number_gap",)),
+    Case("一千多个类别", thousand_categories, OK),
 )
 
 

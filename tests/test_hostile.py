@@ -152,6 +152,13 @@ def test_text_survives_verbatim(corpus):
     assert len(read_ledger(corpus["超长单元格"]).problems[0].progress) == 32_767
 
 
+def test_thousandth_category_heading(corpus, tmp_path):
+    notice = tmp_path / "通报.docx"
+    assert runner.invoke(app, ["render", str(corpus["一千多个类别"]), "-o", str(notice)]).exit_code == 0
+    text = "\n".join(p.text for p in Document(notice).paragraphs)
+    assert "第一千二百方面问题：类别1200" in text and "第一千零一方面问题：类别1001" in text
+
+
 def test_sixteen_thousand_columns_are_cut_and_said_so(corpus):
     ledger = read_ledger(corpus["16384列"])
     assert len(ledger.problems) == 5

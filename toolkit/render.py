@@ -108,25 +108,35 @@ def split_lines(text: str | None) -> list[str]:
 _DIGITS = "零一二三四五六七八九"
 
 
+def _below_ten_thousand(n: int) -> str:
+    """1 <= n < 10,000 in full: 一千零一十, 一百零五 (a 零 marks each run of missing places)."""
+    out, gap = "", False
+    for place, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        digit = n // place % 10
+        if not digit:
+            gap = bool(out)
+            continue
+        out += ("零" if gap else "") + _DIGITS[digit] + unit
+        gap = False
+    return out
+
+
 def cn_numeral(n: int) -> str:
-    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五 (n >= 1)."""
+    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 105 -> 一百零五, 1010 -> 一千零一十,
+    12000 -> 一万二千 (n >= 1; Arabic digits from a hundred million on)."""
     if n < 1:
         raise ValueError(n)
-    if n < 10:
-        return _DIGITS[n]
-    if n < 20:
-        return "十" + (_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
-    hundreds, rest = divmod(n, 100)
-    if not rest:
-        return _DIGITS[hundreds] + "百"
-    tail = cn_numeral(rest)
-    if rest < 10:
-        return _DIGITS[hundreds] + "百零" + tail
-    if rest < 20:
-        tail = "一" + tail
-    return _DIGITS[hundreds] + "百" + tail
+    if n >= 10**8:
+        return str(n)
+    high, low = divmod(n, 10_000)
+    if not high:
+        text = _below_ten_thousand(low)
+    else:
+        text = _below_ten_thousand(high) + "万"
+        if low:
+            text += ("零" if low < 1000 else "") + _below_ten_thousand(low)
+    # 十二, not 一十二, when the number starts in the tens (十万 likewise).
+    return text[1:] if text.startswith("一十") else text
 
 
 def format_cn_date(d: date | None) -> str:
