@@ -499,6 +499,10 @@ _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
 _BODY_START = re.compile(r'<w:body((?:\s+[^\s=/>]+="[^"]*")*)\s*>')
 _ATTRIBUTE = re.compile(r'([^\s=/>]+)="([^"]*)"')
 _template_class = None
+_NOT_STREAMABLE = ("<w:tbl", "txbxContent", "<w:sdt", "docPr", "<w:customXml", "AlternateContent",
+                   "<w:body/>")
+_BODY_MARKER = "toolkit-body-streamed-here"
+_STREAM_CHUNK = 1 << 18  # characters of rendered XML per piece: small, and few pieces
 
 
 def _notice_template_class():
@@ -562,6 +566,86 @@ def _notice_template_class():
                 self.docx_ids_index += 1
                 element.attrib["id"] = str(self.docx_ids_index)
 
+        def streamable(self) -> bool:
+            """The body can be rendered in pieces: every ``</w:p>`` closes a body child.
+
+            Tables, text boxes, content controls and drawings nest paragraphs or need docxtpl's
+            whole-tree fixes; templates with them take the whole-document path.
+            """
+            source = self.get_xml()
+            head = _BODY_START.match(source)
+            return (head is not None and not any(word in source for word in _NOT_STREAMABLE)
+                    and all(name.startswith("xmlns:") for name, _ in _ATTRIBUTE.findall(head.group(1)))
+                    and self.docx.part.element is self.docx.element)
+
+        def render_around_body(self, context, jinja_env) -> str:
+            """docxtpl's render() for everything but the body; the body's Jinja source.
+
+            Headers, footers, properties and footnotes are rendered as docxtpl does; the body
+            is left empty with a marker for ``stream_body`` to fill in the saved package.
+            """
+            self.render_init()
+            jinja_env.autoescape = True
+            source = re.sub(r"<w:p([ >])", r"\n<w:p\1", self.patch_xml(self.get_xml()))
+            self.current_rendering_part = self.docx._part
+            for uri in (self.HEADER_URI, self.FOOTER_URI):
+                for rel_key, xml in self.build_headers_footers_xml(context, uri, jinja_env):
+                    self.map_headers_footers_xml(rel_key, xml)
+            self.render_properties(context, jinja_env)
+            self.render_footnotes(context, jinja_env)  # needs the template's sections: before
+            body = self.docx.element.body
+            for child in list(body):
+                body.remove(child)
+            body.text = _BODY_MARKER
+            self.is_rendered = True
+            return source
+
+        def stream_body(self, source: str, context, jinja_env, write) -> None:
+            """Render the body in pieces, each as docxtpl's post-processing and lxml's
+            parse-and-serialise would leave it, passing UTF-8 bytes to ``write``.
+
+            Pieces are cut right after a ``</w:p>`` (a body child here), where none of
+            docxtpl's rewrites can straddle the cut, so the result equals the whole-body path.
+            """
+            nsmap = self.docx.element.nsmap
+            declarations = "".join(f' xmlns:{k}="{v}"' if k else f' xmlns="{v}"'
+                                   for k, v in nsmap.items())
+            opening = f"<w:body{declarations}>"
+            parser = etree.XMLParser(recover=True)
+            pending: list[str] = []
+            size = 0
+            started = False
+
+            def emit(text: str) -> None:
+                nonlocal started
+                text = re.sub(r"\n<w:p([ >])", r"<w:p\1", text)
+                text = (text.replace("{_{", "{{").replace("}_}", "}}")
+                        .replace("{_%", "{%").replace("%_}", "%}"))
+                text = self.resolve_listing(text)
+                if not started:
+                    head = _BODY_START.match(text)
+                    if head is None:
+                        raise ValueError("rendered body does not start with <w:body>")
+                    text, started = text[head.end():], True
+                if text.endswith("</w:body>"):
+                    text = text[: -len("</w:body>")]
+                if not text:
+                    return
+                wrapped = etree.tostring(etree.fromstring(opening + text + "</w:body>", parser),
+                                         encoding="unicode")
+                inner = wrapped[wrapped.index(">") + 1: -len("</w:body>")] if not wrapped.endswith("/>") else ""
+                write(inner.encode("utf-8"))
+
+            for piece in jinja_env.from_string(source).generate(context):
+                pending.append(piece)
+                size += len(piece)
+                if size >= _STREAM_CHUNK and "</w:p>" in piece:
+                    text = "".join(pending)
+                    cut = text.rindex("</w:p>") + len("</w:p>")
+                    emit(text[:cut])
+                    pending, size = [text[cut:]], len(text) - cut
+            emit("".join(pending))
+
         def map_tree(self, tree):
             if tree.tag != f"{{{_W_NS}}}document":
                 return super().map_tree(tree)
@@ -620,17 +704,14 @@ def render_notice(
         names = "、".join(f"“{n}”" for n in sorted(unknown))
         raise TemplateError(path, f"模板中有未知的占位符{names}（可用的占位符见 docs/templates.md）")
 
-    try:
-        tpl.render(context, jinja_env=env, autoescape=True)
-    except UndefinedError as exc:
-        name = _undefined_name(exc)
-        raise TemplateError(
-            path, f"模板中有未知的占位符“{name}”（可用的占位符见 docs/templates.md）"
-        ) from exc
-    except TemplateSyntaxError as exc:
-        raise TemplateError(path, f"模板语法错误：{exc.message}") from exc
-    except JinjaTemplateError as exc:
-        raise TemplateError(path, f"模板无法渲染：{exc}") from exc
+    # A big notice is rendered in pieces straight into the package (bounded memory); a
+    # template the pieces cannot handle takes docxtpl's whole-document path.
+    streaming = tpl.streamable()
+    with _rendering_errors(path):
+        if streaming:
+            body_source = tpl.render_around_body(context, env)
+        else:
+            tpl.render(context, jinja_env=env, autoescape=True)
 
     props = tpl.docx.core_properties
     props.title = " ".join(context["title_lines"])[:255]
@@ -643,7 +724,53 @@ def render_notice(
         data = buf.getvalue()
         from docx import Document
 
-        Document(io.BytesIO(data))
+        Document(io.BytesIO(data))  # the package; with streaming, the body comes next
     except Exception as exc:
         raise TemplateError(path, f"用此模板生成的文档无法打开：{exc}") from exc
-    return data
+    if not streaming:
+        return data
+    with _rendering_errors(path):
+        return _with_streamed_body(data, lambda write: tpl.stream_body(body_source, context, env, write))
+
+
+class _rendering_errors:
+    """Jinja's errors while rendering, as the clerk's TemplateError naming the template."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        path = self.path
+        if isinstance(exc, UndefinedError):
+            name = _undefined_name(exc)
+            raise TemplateError(
+                path, f"模板中有未知的占位符“{name}”（可用的占位符见 docs/templates.md）"
+            ) from exc
+        if isinstance(exc, TemplateSyntaxError):
+            raise TemplateError(path, f"模板语法错误：{exc.message}") from exc
+        if isinstance(exc, JinjaTemplateError):
+            raise TemplateError(path, f"模板无法渲染：{exc}") from exc
+        return False
+
+
+def _with_streamed_body(package: bytes, stream) -> bytes:
+    """``package`` with the body marker of word/document.xml replaced by what ``stream``
+    writes; the other members are copied as they are, in their order."""
+    marker = f"<w:body>{_BODY_MARKER}</w:body>".encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as source, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename != "word/document.xml":
+                target.writestr(info, data)
+                continue
+            head, tail = data.split(marker)
+            with target.open(info, "w") as member:
+                member.write(head + b"<w:body>")
+                stream(member.write)
+                member.write(b"</w:body>" + tail)
+    return out.getvalue()
