@@ -197,6 +197,12 @@ def measure_size(rows: int, runs: int, work: Path) -> dict:
         floor_render.append(median_time(lambda: _docxtpl_render(kind, context), 1)[0])
     result["e2e"] = statistics.median(e2e)
     result["rss_mb"] = max(rss)
+    # A clerk's second build of the same ledger: the history of the first is there to compare.
+    out = work / f"again{rows}"
+    command = toolkit_command() + ["render", str(ledger), "-o", str(out / "通报.docx")]
+    run_child(command, work)
+    result["e2e_again"], _, result["rss_again_mb"] = run_child(command, work)
+    shutil.rmtree(out, ignore_errors=True)
     result["floor_read"] = statistics.median(floor_read) if floor_read else None
     result["floor_render"] = statistics.median(floor_render)
     result["floor"] = (result["floor_read"] + result["floor_render"]) if floor_read else None
@@ -372,8 +378,10 @@ def report_lines(results: list[dict], help_s: float, watch: dict | None, folder:
     lines += [f"- {line}" for line in machine()]
     lines += ["", "### Per ledger size (median of the runs; wall clock)", ""]
     head = ["rows", "runs", "file", "read", "validate", "count", "render .docx", "statistics workbook",
-            "`toolkit render` end to end", "floor: calamine + docxtpl", "end to end ÷ floor",
-            "tracemalloc peak", "max RSS of `toolkit render`", "max RSS, notice only"]
+            "`toolkit render` end to end", "again, with history", "floor: calamine + docxtpl",
+            "end to end ÷ floor",
+            "tracemalloc peak", "max RSS of `toolkit render`", "max RSS, again with history",
+            "max RSS, notice only"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for r in results:
@@ -382,8 +390,9 @@ def report_lines(results: list[dict], help_s: float, watch: dict | None, folder:
         cells = [f"{r['rows']:,}", str(r["runs"]), f"{r['file_mb']:.1f} MB", fmt_s(r["read"]),
                  fmt_s(r["validate"]), fmt_s(r["count"]), fmt_s(r["render"]),
                  fmt_s(r.get("stats_book")) if stats_workbook else "(no toolkit.stats_book)",
-                 fmt_s(r["e2e"]), floor, f"{r['ratio']:.2f}" if r["ratio"] else "–",
-                 fmt_mb(r["traced_mb"]), fmt_mb(r["rss_mb"]), fmt_mb(r["rss_notice_mb"])]
+                 fmt_s(r["e2e"]), fmt_s(r["e2e_again"]), floor, f"{r['ratio']:.2f}" if r["ratio"] else "–",
+                 fmt_mb(r["traced_mb"]), fmt_mb(r["rss_mb"]), fmt_mb(r["rss_again_mb"]),
+                 fmt_mb(r["rss_notice_mb"])]
         lines.append("| " + " | ".join(cells) + " |")
 
     by_rows = {r["rows"]: r for r in results}
@@ -397,9 +406,10 @@ def report_lines(results: list[dict], help_s: float, watch: dict | None, folder:
     r = by_rows.get(GOAL_RSS_ROWS)
     if r:
         lines.append(f"| {GOAL_RSS_ROWS:,} rows end to end under {GOAL_RSS_MB} MB peak memory | "
-                     f"max RSS {fmt_mb(r['rss_mb'])}; notice alone, without statistics workbook and history: "
-                     f"{fmt_mb(r['rss_notice_mb'])} | "
-                     f"{met(r['rss_mb'] < GOAL_RSS_MB)} |")
+                     f"max RSS {fmt_mb(r['rss_mb'])} first build, {fmt_mb(r['rss_again_mb'])} building again "
+                     f"with the first one's history; the notice alone, without statistics workbook and "
+                     f"history: {fmt_mb(r['rss_notice_mb'])} | "
+                     f"{met(max(r['rss_mb'], r['rss_again_mb']) < GOAL_RSS_MB)} |")
     else:
         lines.append(f"| {GOAL_RSS_ROWS:,} rows end to end under {GOAL_RSS_MB} MB peak memory | not measured in this run | – |")
     lines.append(f"| `toolkit --help` under {GOAL_HELP_S} s | {fmt_s(help_s)} | {met(help_s < GOAL_HELP_S)} |")
