@@ -206,3 +206,41 @@ def test_corpus_files_are_what_they_claim(corpus):
             inflated = sum(i.file_size for i in z.infolist())
         assert path.stat().st_size < 2 * 2**20 and inflated > 10 * path.stat().st_size
     assert BY_NAME["旧版"].suffix == ".xls"
+
+
+# ---------------------------------------------------------------- both render paths
+
+def test_template_with_a_table_takes_the_whole_document_path(corpus, tmp_path):
+    """Bundled templates stream their body; one with a table goes through docxtpl whole."""
+    from toolkit.pipeline import analyse
+    from toolkit.render import _load_template, render_notice, template_for
+
+    template = tmp_path / "带表格.docx"
+    document = Document(template_for("阶段性进展"))
+    table = document.add_table(rows=1, cols=2)
+    table.cell(0, 0).text = "{{ summary }}"
+    table.cell(0, 1).text = "{{ stats.total }}"
+    document.save(template)
+    assert _load_template(template_for("阶段性进展")).streamable()
+    assert not _load_template(template).streamable()
+
+    report = analyse(corpus["伪造尺寸"])
+    streamed = Document(io.BytesIO(render_notice(report, kind="阶段性进展")))
+    whole = Document(io.BytesIO(render_notice(report, kind="阶段性进展", template=template)))
+    assert [p.text for p in whole.paragraphs] == [p.text for p in streamed.paragraphs]
+    assert whole.tables[0].cell(0, 0).text == report.stats.summary
+    assert whole.tables[0].cell(0, 1).text == str(report.stats.overall.total)
+
+
+@pytest.mark.parametrize("kind", ["阶段性进展", "集中整改进展"])
+@pytest.mark.parametrize("name", ["转义控制字符", "一千多个类别"])  # odd text; many pieces
+def test_streamed_body_is_byte_for_byte_the_whole_document_one(corpus, name, kind, monkeypatch):
+    from toolkit import render
+    from toolkit.pipeline import analyse
+
+    report = analyse(corpus[name])
+    streamed = render.render_notice(report, kind=kind)
+    monkeypatch.setattr(render._notice_template_class(), "streamable", lambda self: False)
+    whole = render.render_notice(report, kind=kind)
+    read = lambda data: zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")  # noqa: E731
+    assert read(streamed) == read(whole)
