@@ -250,39 +250,30 @@ def _set_doc_defaults(styles_el) -> None:
         styles_el.insert(0, new)
 
 
+def _define_style(styles, name: str, kind, style_id: str, body: str) -> None:
+    """Add a style whose definition (all but its name) is the given WordprocessingML."""
+    style = styles.add_style(name, kind)
+    style.style_id = style_id
+    el = style.element
+    for child in list(el):
+        if child.tag != qn("w:name"):
+            el.remove(child)
+    for child in list(parse_xml(f"<w:style {nsdecls('w')}>{body}</w:style>")):
+        el.append(child)
+
+
 def _add_styles(doc) -> None:
     styles = doc.styles
-    styles_el = styles.element
-    _set_doc_defaults(styles_el)
+    _set_doc_defaults(styles.element)
     for name, sid, based, nxt, ppr, rpr in STYLES:
-        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
-        style.style_id = sid
-        el = style.element
-        for child in list(el):
-            if child.tag != qn("w:name"):
-                el.remove(child)
-        extra = parse_xml(
-            f"<w:style {nsdecls('w')}>"
-            f'<w:basedOn w:val="{based}"/><w:next w:val="{nxt}"/>'
-            '<w:uiPriority w:val="1"/><w:qFormat/>'
-            f"<w:pPr>{ppr}</w:pPr>" + (f"<w:rPr>{rpr}</w:rPr>" if rpr else "") + "</w:style>"
-        )
-        for child in list(extra):
-            el.append(child)
+        _define_style(styles, name, WD_STYLE_TYPE.PARAGRAPH, sid,
+                      f'<w:basedOn w:val="{based}"/><w:next w:val="{nxt}"/>'
+                      '<w:uiPriority w:val="1"/><w:qFormat/>'
+                      f"<w:pPr>{ppr}</w:pPr>" + (f"<w:rPr>{rpr}</w:rPr>" if rpr else ""))
     for name, sid, rpr in CHAR_STYLES:
-        style = styles.add_style(name, WD_STYLE_TYPE.CHARACTER)
-        style.style_id = sid
-        el = style.element
-        for child in list(el):
-            if child.tag != qn("w:name"):
-                el.remove(child)
-        extra = parse_xml(
-            f"<w:style {nsdecls('w')}>"
-            '<w:basedOn w:val="DefaultParagraphFont"/><w:uiPriority w:val="1"/><w:qFormat/>'
-            f"<w:rPr>{rpr}</w:rPr></w:style>"
-        )
-        for child in list(extra):
-            el.append(child)
+        _define_style(styles, name, WD_STYLE_TYPE.CHARACTER, sid,
+                      '<w:basedOn w:val="DefaultParagraphFont"/><w:uiPriority w:val="1"/>'
+                      f"<w:qFormat/><w:rPr>{rpr}</w:rPr>")
 
 
 def _font_table(doc) -> None:
