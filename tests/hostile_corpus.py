@@ -363,20 +363,7 @@ def date_1904(path):
 
     rows = [row(1, "类", "问题甲", "未完成", deadline=datetime(2024, 9, 30)),
             row(2, "类", "问题乙", "正在整改", deadline=datetime(2030, 1, 31))]
-    wb = Workbook()
-    wb.epoch = CALENDAR_MAC_1904
-    ws = wb.active
-    ws.title = "整改台账"
-    from ledger_factory import HEADER
-    ws.append(HEADER)
-    for values in rows:
-        ws.append(values)
-    ms = wb.create_sheet("通报信息")
-    ms.append(["项目", "内容"])
-    for key, value in META.items():
-        ms.append([key, value])
-    wb.save(path)
-    return path
+    return write_ledger(path, rows, epoch=CALENDAR_MAC_1904)
 
 
 def inline_strings_only(path):

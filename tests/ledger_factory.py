@@ -48,9 +48,11 @@ def default_rows():
 
 
 def write_ledger(path: Path, rows=None, *, header=None, meta=META, title_rows=(),
-                 merges=(), sheet_title="整改台账", extra_sheets=()) -> Path:
+                 merges=(), sheet_title="整改台账", extra_sheets=(), epoch=None) -> Path:
     """Write a ledger: optional title rows, a header, the rows, and a 通报信息 sheet."""
     wb = Workbook()
+    if epoch is not None:
+        wb.epoch = epoch  # e.g. the 1904 date system of old Mac Excel
     for name in extra_sheets:
         other = wb.create_sheet(name, 0)
         other["A1"] = "说明"

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 import xlsxwriter
-from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from ledger_factory import HEADER, META, default_rows, row, write_ledger
@@ -204,13 +203,10 @@ def test_reading_never_writes_the_ledger(tmp_path):
 
 
 def test_1904_date_system(tmp_path):
-    path = tmp_path / "a.xlsx"
-    wb = Workbook()
-    wb.epoch = __import__("openpyxl").utils.datetime.CALENDAR_MAC_1904
-    ws = wb.active
-    ws.append(["具体问题", "整改状态", "整改时限", "责任部门"])
-    ws.append(["问题", "正在整改", datetime(2024, 9, 30), "办公室"])
-    wb.save(path)
+    from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+    rows = [row(1, "类", "问题", "正在整改", deadline=datetime(2024, 9, 30))]
+    path = write_ledger(tmp_path / "a.xlsx", rows, epoch=CALENDAR_MAC_1904)
     assert read_ledger(path).problems[0].deadline == date(2024, 9, 30)
 
 
