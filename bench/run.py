@@ -50,7 +50,8 @@ from ledger_gen import write_bench_ledger  # noqa: E402
 from toolkit.count import count  # noqa: E402
 from toolkit.model import Report  # noqa: E402
 from toolkit.read import read_ledger  # noqa: E402
-from toolkit.render import build_context, render_notice, template_for  # noqa: E402
+from toolkit.context import build_context  # noqa: E402
+from toolkit.render import render_notice, template_for  # noqa: E402
 from toolkit.validate import validate  # noqa: E402
 
 try:

@@ -24,7 +24,7 @@ from toolkit.errors import ToolkitError
 from toolkit.model import STATUSES
 from toolkit.normalize import LEDGER_FIELDS, _STATUS_WORDS
 from toolkit.read import META_KEYS, read_ledger
-from toolkit.render import build_context
+from toolkit.context import build_context
 from toolkit.validate import validate
 
 EXAMPLES = int(os.environ.get("TOOLKIT_FUZZ_EXAMPLES", "600"))

@@ -240,7 +240,7 @@ def test_streamed_body_is_byte_for_byte_the_whole_document_one(corpus, name, kin
 
     report = analyse(corpus[name])
     streamed = render.render_notice(report, kind=kind)
-    monkeypatch.setattr(render._notice_template_class(), "streamable", lambda self: False)
+    monkeypatch.setattr(render.NoticeTemplate, "streamable", lambda self: False)
     whole = render.render_notice(report, kind=kind)
     read = lambda data: zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")  # noqa: E731
     assert read(streamed) == read(whole)

@@ -21,15 +21,8 @@ from hypothesis import strategies as st
 from render_helpers import FULL_META, make_problem, make_report, sample_problems
 from toolkit.errors import TemplateError
 from toolkit.model import DONE, IN_PROGRESS, KIND_CENTRAL, KIND_STAGE, Counts, Stats
-from toolkit.render import (
-    TEMPLATE_DIR,
-    build_context,
-    clean_text,
-    cn_numeral,
-    render_notice,
-    split_lines,
-    template_for,
-)
+from toolkit.context import build_context, clean_text, cn_numeral, split_lines
+from toolkit.render import TEMPLATE_DIR, render_notice, template_for
 
 ROOT = Path(__file__).resolve().parent.parent
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
