@@ -26,6 +26,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import xlsxwriter
@@ -158,7 +159,7 @@ def _category_sizes(rng: random.Random, rows: int, categories: int) -> list[int]
     count = max(1, min(rows, categories))
     cuts = sorted(rng.sample(range(1, rows), count - 1)) if count > 1 else []
     bounds = [0, *cuts, rows]
-    return [high - low for low, high in zip(bounds, bounds[1:])]
+    return [high - low for low, high in pairwise(bounds)]
 
 
 def _status(rng: random.Random, role: str | None) -> tuple[str, bool]:
