@@ -279,11 +279,7 @@ def _side_by_side(ledger: Path, kind: str, context_file: Path, runs: int, work: 
     if process_floor and calamine is not None:
         measurements.append(whole_process_floor)
     run_child(toolkit_command() + ["render", str(ledger), "-o", str(again / "通报.docx")], work)
-    for i in range(runs):
-        shift = i % len(measurements)
-        for measure in measurements[shift:] + measurements[:shift]:
-            measure(i)
-        gc.collect()
+    interleave(measurements, runs)
     shutil.rmtree(again, ignore_errors=True)
 
     result: dict = {key: statistics.median(values) if values else None
@@ -296,6 +292,15 @@ def _side_by_side(ledger: Path, kind: str, context_file: Path, runs: int, work: 
     result["ratio_again"] = _ratio(result["e2e_again"], result["floor"])
     result["ratio_process"] = _ratio(result["e2e"], result["floor_process"])
     return result
+
+
+def interleave(measurements: list, runs: int) -> None:
+    """Call each measurement once per run, run ``i`` starting with measurement ``i`` (mod n)."""
+    for i in range(runs):
+        shift = i % len(measurements)
+        for measure in measurements[shift:] + measurements[:shift]:
+            measure(i)
+        gc.collect()
 
 
 def _ratio(seconds: float | None, floor: float | None) -> float | None:

@@ -123,3 +123,65 @@ def test_an_unknown_shape_is_refused(tmp_path):
 def test_status_values_are_the_three_statuses(reports):
     for report in reports.values():
         assert {p.status for p in report.ledger.problems} <= {DONE, IN_PROGRESS, NOT_DONE}
+
+
+# bench/run.py: the side-by-side order and the goals it prints.
+
+def test_measurements_are_interleaved_each_run_in_a_rotating_order():
+    import run
+
+    calls: list[tuple[str, int]] = []
+    measurements = [lambda i, name=name: calls.append((name, i)) for name in "abcd"]
+    run.interleave(measurements, 5)
+    assert len(calls) == 20
+    for i in range(5):
+        per_run = [name for name, run_no in calls if run_no == i]
+        assert sorted(per_run) == list("abcd")  # each once per run, side by side
+    assert [calls[4 * i][0] for i in range(5)] == list("abcda")  # no one always first
+
+
+def _result(shape: str, rows: int, e2e: float, again: float, floor: float, process: float | None,
+            rss: float, rss_again: float) -> dict:
+    return {"rows": rows, "shape": shape, "runs": 3, "file_mb": 1.0, "read": 1.0, "validate": 0.1,
+            "count": 0.1, "render": 1.0, "stats_book": 0.2, "e2e": e2e, "e2e_again": again,
+            "floor_read": floor / 10, "floor_render": floor * 9 / 10, "floor": floor,
+            "floor_process": process, "ratio": e2e / floor, "ratio_again": again / floor,
+            "ratio_process": e2e / process if process else None, "traced_mb": 10.0,
+            "rss_mb": rss, "rss_again_mb": rss_again, "rss_notice_mb": 50.0}
+
+
+def test_every_goal_is_printed_with_its_figure_and_whether_it_is_met():
+    import run
+
+    results = [
+        _result("standard", 100, 0.9, 0.9, 0.1, 0.7, 60, 60),  # 1.29 x whole-process: met
+        _result("overdue", 100, 1.2, 1.2, 0.1, 0.7, 60, 60),  # 1.71 x: NOT met
+        _result("standard", 10_000, 4.0, 4.2, 3.5, None, 120, 130),  # 1.14 / 1.20: met
+        _result("overdue", 10_000, 4.0, 5.0, 3.5, None, 120, 130),  # rebuild 1.43: NOT met
+        _result("standard", 50_000, 20.0, 20.0, 30.0, None, 240, 260),  # rebuild 260 MB: NOT met
+    ]
+    watch = {"debounce": 1.0, "rows": 1000, "saves": 10, "p50": 1.2, "p95": 1.4, "build_p50": 0.5}
+    lines = run.report_lines(results, ("--version", 0.12), None, None, "skipped", "skipped",
+                             "2026-11-22 00:00", ("1.00", "1.00"), watch)
+    text = "\n".join(lines)
+
+    def goal(*words: str) -> str:
+        rows = [line for line in lines if line.startswith("| ") and all(w in line for w in words)]
+        assert len(rows) == 1, (words, rows)
+        return rows[0]
+
+    assert goal("≤ 1.3 at 10,000 rows, standard").endswith("| met |")
+    assert "1.14 first build" in goal("≤ 1.3 at 10,000 rows, standard")
+    assert goal("≤ 1.3 at 10,000 rows, overdue").endswith("**NOT met** |")
+    assert goal("100 rows end to end", "standard").endswith("| met |")
+    assert "1.71" in goal("100 rows end to end", "overdue")
+    assert goal("100 rows end to end", "overdue").endswith("**NOT met** |")
+    assert "260 MB" in goal("50,000 rows ≤ 250 MB", "standard")
+    assert goal("50,000 rows ≤ 250 MB", "standard").endswith("**NOT met** |")
+    assert goal("`toolkit --version` start-up").endswith("| met |")
+    assert "p95 1.40 s" in goal("`--polling`") and goal("`--polling`").endswith("| met |")
+    assert goal("native observer").endswith("| – |")
+    # The table: one row per shape and size, grouped by shape.
+    table = [line for line in lines if line.startswith("| ") and " | 3 | 1.0 MB |" in line]
+    assert [row.split(" | ")[1] for row in table] == ["standard"] * 3 + ["overdue"] * 2
+    assert "whole-process floor" in text and "again ÷ floor" in text
