@@ -35,6 +35,8 @@ HEADER = ["序号", "问题类别", "问题子类", "具体问题", "整改措�
           "整改进展", "整改状态", "长期坚持", "点人点事", "完成日期", "追赃挽损（万元）", "备注"]
 TRAILING_EMPTY_ROWS = 300  # formatted but empty rows, as templates handed out to clerks have
 
+STATISTICS_DAY = datetime(2024, 10, 30)  # 统计截止日期: what is overdue is counted against it
+
 META = [
     ("发文机关", "中共某某市某某局党组"),
     ("被巡察单位", "市某某局"),
@@ -43,7 +45,7 @@ META = [
     ("巡察开始日期", datetime(2024, 4, 10)),
     ("巡察结束日期", datetime(2024, 5, 11)),
     ("反馈日期", datetime(2024, 7, 10)),
-    ("统计截止日期", datetime(2024, 10, 30)),
+    ("统计截止日期", STATISTICS_DAY),
     ("成文日期", datetime(2024, 12, 20)),
     ("通报类型", "阶段性进展"),
     ("整改组织情况", "党组召开专题会议研究部署整改工作。\n成立整改工作领导小组，制定整改方案。"),
@@ -65,7 +67,7 @@ _TEXT_DEADLINES = ["2024年9月底前", "2024年12月底前", "2025年6月底前
                    "2025年上半年", "立行立改", "2024年10月31日前"]
 
 
-AS_OF = next(value for key, value in META if key == "统计截止日期").date()
+AS_OF = STATISTICS_DAY.date()
 # Text deadlines that the toolkit reads as a day before / after the 统计截止日期 (2024-10-30).
 _TEXT_DEADLINES_PAST = ["2024年9月底前", "2024年8月底前", "2024年7月31日前", "2024年9月30日前"]
 _TEXT_DEADLINES_AHEAD = ["2024年12月底前", "2025年6月底前", "2024年年底", "2025年上半年",

@@ -61,12 +61,8 @@ from toolkit.count import count  # noqa: E402
 from toolkit.model import Report  # noqa: E402
 from toolkit.read import read_ledger  # noqa: E402
 from toolkit.render import render_notice, template_for  # noqa: E402
+from toolkit.stats_book import stats_workbook  # noqa: E402
 from toolkit.validate import validate  # noqa: E402
-
-try:
-    from toolkit.stats_book import stats_workbook
-except ImportError:  # the statistics workbook is another issue's; measure it once it exists
-    stats_workbook = None
 
 DEFAULT_SIZES = (100, 1_000, 10_000, 50_000)
 QUICK_SIZES = (100, 1_000)
@@ -175,9 +171,7 @@ def measure_size(rows: int, runs: int, work: Path, shape: str = "standard", *,
         return stats_workbook(state["report"])
 
     stages = [("read", stage_read), ("validate", stage_validate), ("count", stage_count),
-              ("render", stage_render)]
-    if stats_workbook is not None:
-        stages.append(("stats_book", stage_stats_book))
+              ("render", stage_render), ("stats_book", stage_stats_book)]
     samples: dict[str, list[float]] = {name: [] for name, _ in stages}
     for _ in range(runs):
         for name, fn in stages:
@@ -219,8 +213,7 @@ def measure_size(rows: int, runs: int, work: Path, shape: str = "standard", *,
         led = read_ledger(ledger)
         rep = Report(led, validate(led), count(led))
         render_notice(rep)
-        if stats_workbook is not None:
-            stats_workbook(rep)
+        stats_workbook(rep)
         result["traced_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
@@ -260,6 +253,7 @@ def _side_by_side(ledger: Path, kind: str, context_file: Path, runs: int, work: 
         build("e2e_again", again)
 
     def in_process_floor(i: int) -> None:
+        assert context is not None
         if calamine is not None:
             samples["floor_read"].append(median_time(lambda: _calamine_parse(calamine, ledger), 1)[0])
         samples["floor_render"].append(median_time(lambda: _docxtpl_render(kind, context), 1)[0])
@@ -452,9 +446,10 @@ def machine() -> list[str]:
         pass
     ram = "?"
     try:
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        ram = f"{kb / 2**20:.1f} GiB"
-    except (OSError, AttributeError):
+        found = re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())
+        if found:
+            ram = f"{int(found.group(1)) / 2**20:.1f} GiB"
+    except OSError:
         pass
     versions = []
     for name in ("openpyxl", "lxml", "docxtpl", "python-docx", "Jinja2", "xlsxwriter", "typer",
@@ -535,7 +530,7 @@ def size_table(results: list[dict]) -> list[str]:
             floor = "–"
         cells = [f"{r['rows']:,}", r.get("shape", "standard"), str(r["runs"]), f"{r['file_mb']:.1f} MB",
                  fmt_s(r["read"]), fmt_s(r["validate"]), fmt_s(r["count"]), fmt_s(r["render"]),
-                 fmt_s(r.get("stats_book")) if stats_workbook else "(no toolkit.stats_book)",
+                 fmt_s(r.get("stats_book")),
                  fmt_s(r["e2e"]), fmt_s(r["e2e_again"]), floor, _fmt_ratio(r["ratio"]),
                  _fmt_ratio(r["ratio_again"]), fmt_s(r["floor_process"]), _fmt_ratio(r["ratio_process"]),
                  fmt_mb(r["traced_mb"]), fmt_mb(r["rss_mb"]), fmt_mb(r["rss_again_mb"]),
@@ -633,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="also write the figures into this Markdown file (between markers)")
     args = parser.parse_args(argv)
 
-    sizes = QUICK_SIZES if args.quick else DEFAULT_SIZES
+    sizes: tuple[int, ...] = QUICK_SIZES if args.quick else DEFAULT_SIZES
     if args.sizes:
         sizes = tuple(int(s.replace("_", "").replace(",", "")) for s in args.sizes.split(",") if s.strip())
     shapes = DEFAULT_SHAPES
