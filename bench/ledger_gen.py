@@ -5,12 +5,28 @@ the 问题类别 cell merged down over its rows, 问题子类, multi-line 整改
 paragraphs), deadlines typed as real Excel dates or as Chinese text, a mix of statuses with
 some 长期坚持 and 点人点事 rows, amounts, formatted empty rows after the last problem, and a
 通报信息 sheet. Every problem row is valid, so the whole pipeline runs to the notice.
+
+Shapes (``SHAPES``; ``write_bench_ledger(path, rows, shape=...)``):
+
+* ``standard`` -- the ledger above: 55 % 已完成, 40 % 正在整改 (15 % of them 长期坚持), 5 % 未完成,
+  categories merged over 3-30 rows, two to five ``一是…`` lines per 整改进展 cell;
+* ``overdue`` -- an overdue-heavy ledger: exactly a third of the rows (``rows // 3``) 未完成 with
+  a deadline before the 统计截止日期, 6 % 长期坚持, no other row overdue, and long texts
+  (four to eight progress lines, longer problems and measures);
+* ``longtext`` -- every 整改进展 cell 1,000-3,000 bytes of UTF-8 (about 330-1,000 characters);
+* ``categories`` -- 500 问题类别 (as many as there are rows below 500), of random sizes.
+
+    python bench/ledger_gen.py OUT.xlsx --rows 10000 --shape overdue
 """
 
 from __future__ import annotations
 
+import argparse
 import random
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import xlsxwriter
@@ -18,6 +34,8 @@ import xlsxwriter
 HEADER = ["序号", "问题类别", "问题子类", "具体问题", "整改措施", "责任领导", "责任部门", "整改时限",
           "整改进展", "整改状态", "长期坚持", "点人点事", "完成日期", "追赃挽损（万元）", "备注"]
 TRAILING_EMPTY_ROWS = 300  # formatted but empty rows, as templates handed out to clerks have
+
+STATISTICS_DAY = datetime(2024, 10, 30)  # 统计截止日期: what is overdue is counted against it
 
 META = [
     ("发文机关", "中共某某市某某局党组"),
@@ -27,7 +45,7 @@ META = [
     ("巡察开始日期", datetime(2024, 4, 10)),
     ("巡察结束日期", datetime(2024, 5, 11)),
     ("反馈日期", datetime(2024, 7, 10)),
-    ("统计截止日期", datetime(2024, 10, 30)),
+    ("统计截止日期", STATISTICS_DAY),
     ("成文日期", datetime(2024, 12, 20)),
     ("通报类型", "阶段性进展"),
     ("整改组织情况", "党组召开专题会议研究部署整改工作。\n成立整改工作领导小组，制定整改方案。"),
@@ -49,8 +67,27 @@ _TEXT_DEADLINES = ["2024年9月底前", "2024年12月底前", "2025年6月底前
                    "2025年上半年", "立行立改", "2024年10月31日前"]
 
 
+AS_OF = STATISTICS_DAY.date()
+# Text deadlines that the toolkit reads as a day before / after the 统计截止日期 (2024-10-30).
+_TEXT_DEADLINES_PAST = ["2024年9月底前", "2024年8月底前", "2024年7月31日前", "2024年9月30日前"]
+_TEXT_DEADLINES_AHEAD = ["2024年12月底前", "2025年6月底前", "2024年年底", "2025年上半年",
+                         "2024年10月31日前"]
+_ORDINALS = "一二三四五六七八九十"
+
+# Row roles of the shapes with exact shares (``Shape.overdue_share``).
+OVERDUE, LONG_TERM, OTHER = "overdue", "long_term", "other"
+
+
 def _sentence(rng: random.Random, parts: int) -> str:
     return "，".join(rng.choice(_PHRASES) for _ in range(parts)) + "。"
+
+
+def _ordinal(i: int) -> str:
+    """一 … 十, 十一 … 九十九 for the ``一是…二是…`` lines (0-based ``i``)."""
+    n = i + 1
+    tens, ones = divmod(n, 10)
+    return ((_ORDINALS[tens - 1] if tens > 1 else "") + ("十" if tens else "")
+            + (_ORDINALS[ones - 1] if ones else ""))
 
 
 def _progress(rng: random.Random) -> str:
@@ -59,11 +96,121 @@ def _progress(rng: random.Random) -> str:
     return "\n".join(f"{ordinals[i]}是{_sentence(rng, rng.randint(2, 4))}" for i in range(lines))
 
 
-def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0) -> Path:
-    """Write a ledger of ``rows`` problems to ``path``; returns the path."""
+def _long_progress(rng: random.Random) -> str:
+    """Four to eight ``一是…`` lines of three to six phrases (about 250-650 characters)."""
+    lines = rng.randint(4, 8)
+    return "\n".join(f"{_ordinal(i)}是{_sentence(rng, rng.randint(3, 6))}" for i in range(lines))
+
+
+PROGRESS_MIN_BYTES, PROGRESS_MAX_BYTES = 1_000, 3_000
+
+
+def _kilobytes_progress(rng: random.Random) -> str:
+    """``一是…`` lines adding up to 1,000-3,000 bytes of UTF-8, the last line cut to fit."""
+    target = rng.randint(PROGRESS_MIN_BYTES, PROGRESS_MAX_BYTES)
+    lines: list[str] = []
+    size = -1  # no line break before the first line
+    while size < target:
+        line = f"{_ordinal(len(lines))}是{_sentence(rng, rng.randint(3, 8))}"
+        size += 1 + len(line.encode("utf-8"))
+        lines.append(line)
+    text = "\n".join(lines)
+    while len(text.encode("utf-8")) > PROGRESS_MAX_BYTES:  # CJK: 3 bytes a character
+        text = text[:-2] + "。"
+    return text
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a generated ledger differs from the standard one."""
+
+    name: str
+    summary: str
+    # Exact shares of rows (shuffled): 未完成 with a deadline before the 统计截止日期, and
+    # 长期坚持; every other row then is neither overdue nor 长期坚持. 0: the standard's mix.
+    overdue_share: float = 0.0
+    long_term_share: float = 0.0
+    progress: Callable[[random.Random], str] = _progress
+    problem_parts: tuple[int, int] = (2, 6)
+    measure_parts: tuple[int, int] = (1, 3)
+    categories: int = 0  # exact number of 问题类别 (at most one per row); 0: merged over 3-30 rows
+
+
+SHAPES: dict[str, Shape] = {shape.name: shape for shape in (
+    Shape("standard", "55 % 已完成, 40 % 正在整改, 5 % 未完成; categories over 3-30 rows"),
+    Shape("overdue", "⅓ 未完成 and overdue, 6 % 长期坚持, long texts",
+          overdue_share=1 / 3, long_term_share=0.06, progress=_long_progress,
+          problem_parts=(4, 10), measure_parts=(3, 6)),
+    Shape("longtext", "整改进展 cells of 1-3 kB", progress=_kilobytes_progress),
+    Shape("categories", "500 问题类别", categories=500),
+)}
+
+
+def _roles(rng: random.Random, rows: int, shape: Shape) -> list[str] | None:
+    if not shape.overdue_share:
+        return None
+    overdue = int(rows * shape.overdue_share)
+    long_term = min(rows - overdue, round(rows * shape.long_term_share))
+    roles = [OVERDUE] * overdue + [LONG_TERM] * long_term + [OTHER] * (rows - overdue - long_term)
+    rng.shuffle(roles)
+    return roles
+
+
+def _category_sizes(rng: random.Random, rows: int, categories: int) -> list[int]:
+    """``categories`` sizes (each at least 1) adding up to ``rows``, at random cut points."""
+    count = max(1, min(rows, categories))
+    cuts = sorted(rng.sample(range(1, rows), count - 1)) if count > 1 else []
+    bounds = [0, *cuts, rows]
+    return [high - low for low, high in pairwise(bounds)]
+
+
+def _status(rng: random.Random, role: str | None) -> tuple[str, bool]:
+    """(整改状态, 长期坚持) of a row."""
+    if role is None:  # the standard mix (kept call for call, so a seed gives the same ledger)
+        status = rng.choices(["已完成", "正在整改", "未完成"], weights=[55, 40, 5])[0]
+        return status, status == "正在整改" and rng.random() < 0.15
+    if role == OVERDUE:
+        return "未完成", False
+    if role == LONG_TERM:
+        return "正在整改", True
+    return rng.choices(["已完成", "正在整改"], weights=[60, 40])[0], False
+
+
+def _write_deadline(ws, rng: random.Random, r: int, role: str | None, status: str,
+                    long_term: bool, plain, day) -> None:
+    if long_term:
+        ws.write_string(r, 7, "长期坚持", plain)
+        return
+    if role == OVERDUE or (role == OTHER and status == "正在整改"):
+        past = role == OVERDUE
+        if rng.random() < 0.5:
+            span = (AS_OF - date(2024, 6, 30)).days
+            first = datetime(2024, 6, 30) if past else datetime(2024, 10, 31)
+            ws.write_datetime(r, 7, first + timedelta(days=rng.randint(0, span - 1)), day)
+        else:
+            ws.write_string(r, 7, rng.choice(_TEXT_DEADLINES_PAST if past else _TEXT_DEADLINES_AHEAD),
+                            plain)
+        return
+    if rng.random() < 0.5:
+        ws.write_datetime(r, 7, datetime(2024, 6, 30) + timedelta(days=rng.randint(0, 365)), day)
+    else:
+        ws.write_string(r, 7, rng.choice(_TEXT_DEADLINES[:4] + _TEXT_DEADLINES[5:]), plain)
+
+
+def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0,
+                       shape: str | Shape = "standard") -> Path:
+    """Write a ledger of ``rows`` problems of ``shape`` to ``path``; returns the path.
+
+    The same (rows, seed, shape) gives the same file, byte for byte.
+    """
+    if isinstance(shape, str):
+        if shape not in SHAPES:
+            raise ValueError(f"unknown shape {shape!r}; shapes: {', '.join(SHAPES)}")
+        shape = SHAPES[shape]
     rng = random.Random(seed)
     path = Path(path)
     book = xlsxwriter.Workbook(str(path))
+    book.set_properties({"created": datetime(2024, 10, 30, 9, 0, 0)})  # the same bytes each time
     wrap = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
     plain = book.add_format({"border": 1})
     day = book.add_format({"num_format": "yyyy-mm-dd", "border": 1})
@@ -78,12 +225,14 @@ def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0) -> Path:
     for col, name in enumerate(HEADER):
         ws.write_string(2, col, name, head)
 
+    roles = _roles(rng, rows, shape)
+    sizes = iter(_category_sizes(rng, rows, shape.categories)) if shape.categories else None
     row = 3
     number = 0
     topic_no = 0
     while number < rows:
         topic_no += 1
-        size = min(rows - number, rng.randint(3, 30))
+        size = next(sizes) if sizes is not None else min(rows - number, rng.randint(3, 30))
         category = f"{_TOPICS[topic_no % len(_TOPICS)]}方面存在的问题（{topic_no}）"
         if size > 1:
             ws.merge_range(row, 1, row + size - 1, 1, category, merged)
@@ -91,26 +240,21 @@ def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0) -> Path:
             ws.write_string(row, 1, category, merged)
         sub_size = 0
         for i in range(size):
+            role = roles[number] if roles is not None else None
             number += 1
             r = row + i
             if sub_size == 0:
                 sub_size = rng.randint(1, 6)
                 ws.write_string(r, 2, f"（{rng.randint(1, 9)}）{rng.choice(_PHRASES)}", wrap)
             sub_size -= 1
-            status = rng.choices(["已完成", "正在整改", "未完成"], weights=[55, 40, 5])[0]
-            long_term = status == "正在整改" and rng.random() < 0.15
+            status, long_term = _status(rng, role)
             ws.write_number(r, 0, number, plain)
-            ws.write_string(r, 3, _sentence(rng, rng.randint(2, 6)), wrap)
-            ws.write_string(r, 4, _sentence(rng, rng.randint(1, 3)), wrap)
+            ws.write_string(r, 3, _sentence(rng, rng.randint(*shape.problem_parts)), wrap)
+            ws.write_string(r, 4, _sentence(rng, rng.randint(*shape.measure_parts)), wrap)
             ws.write_string(r, 5, rng.choice(_LEADERS), plain)
             ws.write_string(r, 6, rng.choice(_UNITS), plain)
-            if long_term:
-                ws.write_string(r, 7, "长期坚持", plain)
-            elif rng.random() < 0.5:
-                ws.write_datetime(r, 7, datetime(2024, 6, 30) + timedelta(days=rng.randint(0, 365)), day)
-            else:
-                ws.write_string(r, 7, rng.choice(_TEXT_DEADLINES[:4] + _TEXT_DEADLINES[5:]), plain)
-            ws.write_string(r, 8, _progress(rng), wrap)
+            _write_deadline(ws, rng, r, role, status, long_term, plain, day)
+            ws.write_string(r, 8, shape.progress(rng), wrap)
             ws.write_string(r, 9, status, plain)
             ws.write_string(r, 10, "是" if long_term else "否", plain)
             ws.write_string(r, 11, "是" if rng.random() < 0.05 else "", plain)
@@ -136,3 +280,19 @@ def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0) -> Path:
             ms.write_string(i, 1, value, wrap)
     book.close()
     return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write a benchmark ledger.")
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--rows", type=int, default=1_000)
+    parser.add_argument("--shape", choices=list(SHAPES), default="standard")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    write_bench_ledger(args.out, args.rows, seed=args.seed, shape=args.shape)
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
