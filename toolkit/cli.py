@@ -1,33 +1,419 @@
 """Command line: parse, call one library function, print, exit with a code from the result.
 
-Exit codes: 0 clean or warnings only, 1 ledger errors, 2 unusable input or usage.
+Exit codes (toolkit.exit_status.ExitStatus): 0 clean or warnings only, 1 ledger errors,
+2 unusable input, unwritable output or usage, 3 internal error. ``_run`` is the one place that
+turns exceptions into them; commands exit with ``result.exit_code`` or ``_report_status``.
+Everything Typer/Click print around our text goes through the Chinese catalogue
+(toolkit/locale): see the "Chinese help" section.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import sys
 import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+import typer.core
 
-from .model import ERROR, INFO, KINDS, WARNING
+from . import __version__
+from .exit_status import ExitStatus
+from .locale import gettext as _
+from .locale import translate
+from .model import ERROR, INFO, KINDS, WARNING, Finding
 
-app = typer.Typer(
-    name="toolkit",
-    help="巡察整改台账工具：校验台账、统计数字、生成整改进展情况通报。",
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-
-EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = ExitStatus.OK, ExitStatus.LEDGER_ERRORS, ExitStatus.UNUSABLE
 SEVERITY_CN = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 DEFAULT_LEDGER_DIR = Path("ledgers")
 DEFAULT_OUT_DIR = Path("out")
+SHOWN_FINDINGS = 20  # errors/warnings listed by build and render; the rest: toolkit check
+
+
+# ---------------------------------------------------------------- Chinese help
+
+def _localise_typer() -> None:
+    """Route Typer's own gettext calls ("Options", "default: …", "No such command …") and its
+    rich help constants through our catalogue."""
+    setattr(typer.core, "_", _)
+    rich_utils = sys.modules.get("typer.rich_utils")  # only loaded when rich help is used
+    if rich_utils is not None:
+        for name in ("DEPRECATED_STRING", "DEFAULT_STRING", "ENVVAR_STRING", "REQUIRED_LONG_STRING",
+                     "ARGUMENTS_PANEL_TITLE", "OPTIONS_PANEL_TITLE", "COMMANDS_PANEL_TITLE",
+                     "ERRORS_PANEL_TITLE", "ABORTED_TEXT", "RICH_HELP"):
+            if isinstance(getattr(rich_utils, name, None), str):
+                setattr(rich_utils, name, _(getattr(rich_utils, name)))
+
+
+def _type_label(param: Any) -> str | None:
+    """文件/文件夹/数字… for a parameter declared without a metavar (None: leave as is)."""
+    desc = getattr(param, "type_descriptor", None)
+    if desc is None or desc.is_choice:
+        return None
+    annotation = desc.annotation
+    if desc.is_list:
+        annotation = (getattr(annotation, "__args__", None) or (str,))[0]
+    if desc.is_path:
+        return _("PATH")
+    names = {float: "FLOAT", int: "INTEGER", str: "TEXT"}
+    if desc.is_datetime or getattr(annotation, "__name__", "") in ("date", "datetime"):
+        return _("DATE")
+    return _(names.get(annotation, "TEXT"))
+
+
+def _argument_label(param: Any) -> str:
+    label = param.metavar or param.name or ""
+    return f"{label}..." if param.nargs != 1 else label
+
+
+def _translate_extras(help_text: str) -> str:
+    """``…  [default: out; x>=0.1; required]`` with each piece through the catalogue; the
+    default is dropped when the help text already says it (默认…)."""
+    head, sep, tail = help_text.rpartition("  [")
+    if not sep and help_text.startswith("["):
+        head, tail = "", help_text[1:]
+    elif not sep:
+        return help_text
+    if not tail.endswith("]"):
+        return help_text
+    default_prefix = _("default: {default}").split("{", 1)[0]
+    pieces = [translate(p) for p in tail[:-1].split("; ")]
+    if "默认" in head:
+        pieces = [p for p in pieces if not p.startswith(default_prefix)]
+    extras = f"[{'；'.join(pieces)}]" if pieces else ""
+    return f"{head}  {extras}".strip() if head else extras
+
+
+_WORD = re.compile(r"[\x21-\x7e]+|\s+|.", re.S)  # ASCII runs are not broken inside
+
+
+def wrap_cjk(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` terminal columns (Chinese characters take two)."""
+    lines: list[str] = []
+    line = ""
+    for token in _WORD.findall(" ".join(text.split("\n"))):
+        if token.isspace():
+            token = " "
+            if not line:
+                continue
+        if line and _width(line) + _width(token) > width:
+            lines.append(line.rstrip())
+            line = "" if token == " " else token
+        else:
+            line += token
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+def _join_lines(lines: list[str]) -> str:
+    """A paragraph's source lines as one text: no space between two Chinese characters."""
+    text = ""
+    for line in (ln.strip() for ln in lines):
+        if text and line and (_width(text[-1]) == 1 or _width(line[0]) == 1):
+            text += " "
+        text += line
+    return text
+
+
+class ToolkitFormatter(typer.core._click.HelpFormatter):
+    """Click's help formatter, measuring Chinese text by its width on the terminal."""
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        lead = " " * self.current_indent + (_("Usage: ") if prefix is None else prefix) + prog + " "
+        lines = wrap_cjk(args, max(self.width - _width(lead), 20)) or [""]
+        self.write(lead + lines[0] + "\n")
+        self.write("".join(" " * _width(lead) + line + "\n" for line in lines[1:]))
+
+    def write_heading(self, heading: str) -> None:
+        self.write(f"{'':>{self.current_indent}}{heading}：\n")
+
+    def write_text(self, text: str) -> None:
+        indent = " " * self.current_indent
+        width = max(self.width - self.current_indent, 20)
+        paragraphs: list[list[str]] = [[]]
+        for line in text.splitlines():
+            if line.strip():
+                paragraphs[-1].append(line)
+            elif paragraphs[-1]:
+                paragraphs.append([])
+        blocks = []
+        for lines in filter(None, paragraphs):
+            if lines[0].strip() == "\b":  # Click's mark: keep these lines as written
+                blocks.append("".join(f"{indent}{ln}\n" for ln in lines[1:]))
+            else:
+                blocks.append("".join(f"{indent}{ln}\n" for ln in wrap_cjk(_join_lines(lines), width)))
+        self.write("\n".join(blocks))
+
+    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30,
+                 col_spacing: int = 2) -> None:
+        rows = list(rows)
+        first_col = min(max((_width(term) for term, _help in rows), default=0), col_max)
+        indent = " " * self.current_indent
+        hang = " " * (self.current_indent + first_col + col_spacing)
+        text_width = max(self.width - self.current_indent - first_col - col_spacing, 10)
+        for term, help_text in rows:
+            lines = wrap_cjk(help_text, text_width)
+            if not lines:
+                self.write(f"{indent}{term}\n")
+                continue
+            if _width(term) <= first_col:
+                self.write(f"{indent}{_pad(term, first_col + col_spacing)}{lines[0]}\n")
+            else:
+                self.write(f"{indent}{term}\n{hang}{lines[0]}\n")
+            self.write("".join(f"{hang}{line}\n" for line in lines[1:]))
+
+
+class ToolkitContext(typer.Context):
+    formatter_class = ToolkitFormatter
+
+
+class _ChineseHelp:
+    """Usage line, sections, help option and type names through the catalogue (mixin)."""
+
+    params: list[Any]
+    context_class = ToolkitContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if param.metavar is None and not getattr(param, "is_flag", False):
+                param.metavar = _type_label(param)
+
+    def get_help_option(self, ctx: Any) -> Any:
+        option = super().get_help_option(ctx)  # type: ignore[misc]
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
+    def format_usage(self, ctx: Any, formatter: Any) -> None:
+        pieces = self.collect_usage_pieces(ctx)
+        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage: "))
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [_("[OPTIONS]")]
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            if param.param_type_name == "argument":
+                label = _argument_label(param)
+                pieces.append(label if param.required else f"[{label}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        if isinstance(self, typer.core.TyperGroup):
+            pieces.append(_("COMMAND [ARGS]..."))
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments, options = [], []
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_label(param), _translate_extras(record[1])))
+            else:
+                options.append((record[0], _translate_extras(record[1])))
+        for title, rows in ((_("Arguments"), arguments), (_("Options"), options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+        if isinstance(self, typer.core.TyperGroup):
+            self.format_commands(ctx, formatter)
+
+
+class ToolkitCommand(_ChineseHelp, typer.core.TyperCommand):
+    """Every toolkit command (``app.command()`` uses it unless told otherwise)."""
+
+
+class ToolkitGroup(_ChineseHelp, typer.core.TyperGroup):
+    """The ``toolkit`` group: Chinese help, and every run goes through ``_run``."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None \
+                and not ctx.resilient_parsing:
+            from difflib import get_close_matches
+
+            message = _("No such command {name!r}.").format(name=name)
+            close = get_close_matches(name, list(self.commands))
+            if close:
+                message += _("Did you mean {possibility}?").format(possibility="、".join(close))
+            ctx.fail(message)
+        return super().resolve_command(ctx, args)
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        _configure_streams()
+
+        def call() -> Any:
+            return super(ToolkitGroup, self).main(args=args, prog_name=prog_name or "toolkit",
+                                                  complete_var=complete_var,
+                                                  standalone_mode=False, **extra)
+
+        status = _run(call)
+        if standalone_mode:
+            sys.exit(int(status))
+        return status
+
+
+class ToolkitTyper(typer.Typer):
+    """A Typer whose commands are ToolkitCommands by default, so new commands need nothing."""
+
+    def command(self, name: Optional[str] = None, *, cls: Any = None,
+                **kwargs: Any) -> Callable[[Any], Any]:
+        return super().command(name, cls=cls or ToolkitCommand, **kwargs)
+
+
+_localise_typer()
+
+app = ToolkitTyper(
+    name="toolkit",
+    help="巡察整改台账工具：校验台账、统计数字、生成整改进展情况通报。",
+    cls=ToolkitGroup,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="\b\n示例：\n  toolkit init ledgers/某单位巡察整改台账.xlsx\n  toolkit check ledgers/*.xlsx\n"
+           "  toolkit build ledgers -o out\n\n运行 toolkit 命令 -h 查看每个命令的用法。",
+)
+
+
+def _examples(*lines: str) -> str:
+    """The epilog of a command: its examples, kept line by line (\\b stops rewrapping)."""
+    return "\b\n示例：\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", is_eager=True, help="显示版本号并退出。"),
+) -> None:
+    """巡察整改台账工具：校验台账、统计数字、生成整改进展情况通报。"""
+    if version:
+        _say(f"toolkit {__version__}")
+        raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is None:
+        _say(ctx.get_help())
+        raise typer.Exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------- exit status and crashes
+
+def _run(call: Callable[[], Any]) -> ExitStatus | int:
+    """Run the command line; the one place where exceptions become exit statuses."""
+    from typer._click import exceptions as click_exceptions
+
+    from .errors import ToolkitError
+
+    try:
+        code = call()
+    except click_exceptions.NoArgsIsHelpError as exc:
+        _say(exc.ctx.get_help())
+        return ExitStatus.OK
+    except click_exceptions.UsageError as exc:
+        _fail(_usage_message(exc))
+        return ExitStatus.UNUSABLE
+    except click_exceptions.ClickException as exc:  # e.g. a file option that cannot be opened
+        _fail(translate(exc.format_message()))
+        return ExitStatus.UNUSABLE
+    except ToolkitError as exc:  # cannot continue: unusable input or unwritable output
+        _fail(exc.message)
+        return ExitStatus.UNUSABLE
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("已中止")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last resort: a bug, never exit 1
+        _fail(_crash_line(exc, _log_crash(exc)))
+        return ExitStatus.INTERNAL
+    if isinstance(code, bool) or not isinstance(code, int):
+        return ExitStatus.OK
+    return code
+
+
+def _usage_message(exc: Any) -> str:
+    """One Chinese line for a usage error, with the help command to run."""
+    from typer._click import exceptions as click_exceptions
+
+    if isinstance(exc, click_exceptions.MissingParameter) and exc.param is not None:
+        name = _argument_label(exc.param).rstrip(".") if exc.param.param_type_name == "argument" \
+            else "/".join(exc.param.opts)
+        key = "Missing argument {name}." if exc.param.param_type_name == "argument" \
+            else "Missing option {name}."
+        message = _(key).format(name=name)
+    elif isinstance(exc, click_exceptions.NoSuchOption):
+        message = _("No such option: {name}").format(name=exc.option_name)
+        if exc.possibilities:
+            message = _("No such option: {name} (Possible options: {possibilities})").format(
+                name=exc.option_name, possibilities="、".join(sorted(exc.possibilities)))
+    else:
+        message = translate(exc.format_message())
+    command = exc.ctx.command_path if exc.ctx is not None else "toolkit"
+    return f"用法错误：{message}（运行 {command} -h 查看用法）"
+
+
+def _crash_dirs() -> Iterator[Path]:
+    """Where a crash report may go: the user's state folder, then the temp folder."""
+    import tempfile
+
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        yield Path(os.environ["LOCALAPPDATA"]) / "toolkit" / "logs"
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    yield Path(state) / "toolkit"
+    yield Path(tempfile.gettempdir()) / "toolkit-logs"
+
+
+def _log_crash(exc: BaseException) -> Path | None:
+    """Write the full traceback to a file; its path, or None when nothing could be written."""
+    import platform
+    import traceback
+    from datetime import datetime
+
+    now = datetime.now()
+    text = (f"toolkit {__version__}  Python {platform.python_version()}  {platform.platform()}\n"
+            f"时间：{now.isoformat(timespec='seconds')}\n命令：{' '.join(sys.argv)}\n"
+            f"工作目录：{os.getcwd()}\n\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    name = f"toolkit-错误-{now:%Y%m%d-%H%M%S}-{os.getpid()}.log"
+    for folder in _crash_dirs():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / name
+            path.write_text(text, encoding="utf-8")
+            return path
+        except OSError:
+            continue
+    return None
+
+
+def _crash_line(exc: BaseException, log: Path | None) -> str:
+    what = type(exc).__name__
+    where = f"完整的出错信息已记录在 {log}，请把这个文件发给维护人员" if log is not None \
+        else "出错信息未能写入日志文件"
+    return f"内部错误（{what}）：这是程序的问题，不是台账的问题，本次操作未完成；{where}。"
+
+
+def _configure_streams() -> None:
+    """Never crash on a console that cannot show Chinese (cp1252, LANG=C, a GBK pipe).
+
+    Characters the stream cannot encode become "?"; a Windows console is switched to UTF-8,
+    which it can show.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is None:
+            continue
+        try:
+            if os.name == "nt" and stream.isatty():
+                reconfigure(encoding="utf-8", errors="replace")
+            else:
+                reconfigure(errors="replace")
+        except (ValueError, OSError, AttributeError):
+            continue
 
 
 # ---------------------------------------------------------------- printing helpers
@@ -62,37 +448,104 @@ def _json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _shown(path: Path | str | None) -> str:
+    """A path as the clerk should read it: relative to where toolkit was run, when inside it."""
+    if path is None:
+        return ""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path(os.path.abspath(os.getcwd()))))
+    except ValueError:
+        return str(absolute)
+
+
+def _where(finding: Finding) -> str:
+    """``整改台账!I12``: the sheet with the cell, as Excel writes a reference."""
+    if finding.sheet and finding.cell:
+        return f"{finding.sheet}!{finding.cell}"
+    return finding.cell or finding.sheet or "-"
+
+
+def _findings_lines(findings: Sequence[Finding], limit: int = SHOWN_FINDINGS) -> list[str]:
+    """A table of findings (position, column, value, message), the first ``limit`` of them."""
+    if not findings:
+        return []
+    rows = [[_where(f), SEVERITY_CN[f.severity], f.column or "-", _clip(f.value), f.message]
+            for f in findings[:limit]]
+    lines = format_table(["位置", "级别", "列", "值", "说明"], rows).splitlines()
+    if len(findings) > limit:
+        lines.append(f"另有 {len(findings) - limit} 个，见 toolkit check")
+    return lines
+
+
+def _clip(text: str, width: int = 24) -> str:
+    text = " ".join(str(text).split())
+    return text if _width(text) <= width else text[: width // 2] + "…"
+
+
+def _progress(items: Sequence[Path], label: str) -> Iterator[Path]:
+    """Each item, with a progress bar on a terminal and one plain line per item otherwise."""
+    if not items:
+        return
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[name]}"))
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(label, total=len(items), name="")
+            for item in items:
+                bar.update(task, name=item.name)
+                yield item
+                bar.advance(task)
+        return
+    for number, item in enumerate(items, 1):
+        _fail(f"{label} [{number}/{len(items)}] {item.name}")
+        yield item
+
+
+def _report_status(report: Any) -> ExitStatus:
+    return ExitStatus.LEDGER_ERRORS if report.errors else ExitStatus.OK
+
+
 # ---------------------------------------------------------------- init
 
-@app.command()
+@app.command(epilog=_examples("toolkit init ledgers/某单位巡察整改台账.xlsx",
+                              "toolkit init 台账/2024年第三轮/文联巡察整改台账.xlsx"))
 def init(
-    path: Path = typer.Argument(..., help="新台账的文件路径，如 ledgers/某单位巡察整改台账.xlsx"),
+    path: Path = typer.Argument(..., metavar="新台账", help="新台账的文件路径，如 ledgers/某单位巡察整改台账.xlsx"),
 ) -> None:
     """新建一个空白台账（标准表头、下拉选项、通报信息表），不会覆盖已有文件。"""
     from .atomic import write_atomic
     from .blank import blank_ledger_bytes
-    from .errors import ToolkitError
 
     if path.suffix.lower() != ".xlsx":
         _fail(f"{path.name}：台账文件名须以 .xlsx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
-    try:
-        write_atomic(path, blank_ledger_bytes(), overwrite=False)
-    except ToolkitError as exc:
-        _fail(exc.message)
+    folder = path.parent
+    new_folder = not folder.exists()
+    if folder.exists() and not folder.is_dir():
+        _fail(f"{_shown(folder)}：不是文件夹，无法在其中新建台账")
         raise typer.Exit(EXIT_UNUSABLE)
-    _say(f"已新建空白台账：{path}")
-    _say("请在“整改台账”表中逐行填写问题，在“通报信息”表中填写通报的基本信息。")
+    write_atomic(path, blank_ledger_bytes(), overwrite=False)
+    if new_folder:
+        _say(f"文件夹 {_shown(folder)} 原来不存在，已新建")
+    _say(f"已新建空白台账：{_shown(path)}")
+    _say("请在“整改台账”表中逐行填写问题，在“通报信息”表中填写通报的基本信息"
+         "（发文机关、巡察组、部署依据、统计截止日期、成文日期等，缺了通报不完整）。")
 
 
 # ---------------------------------------------------------------- check
 
-@app.command()
+@app.command(epilog=_examples("toolkit check ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit check ledgers/*.xlsx -o out",
+                              "toolkit check ledgers/市文联巡察整改台账.xlsx --json > 校验结果.json"))
 def check(
-    ledgers: list[Path] = typer.Argument(..., help="一个或多个台账文件（.xlsx）"),
+    ledgers: list[Path] = typer.Argument(..., metavar="台账", help="一个或多个台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出全部校验结果"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
-                                 help="通报输出文件夹，默认 out/；与其中的通报记录比较，"
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="以前生成的通报所在的文件夹，默认 out/：与其中保存的通报记录比较，"
                                       "状态倒退、时限延后、问题消失列为警告"),
 ) -> None:
     """校验台账：逐格列出错误和警告。退出码 0 无错误，1 有错误，2 文件无法使用。"""
@@ -111,18 +564,17 @@ def check(
             if not as_json:
                 _fail(exc.message)
             continue
-        if report.errors:
-            code = max(code, EXIT_ERRORS)
+        code = max(code, _report_status(report))
         results.append({"file": str(ledger), "usable": True, "message": "",
                         "errors": len(report.errors), "warnings": len(report.warnings),
                         "findings": [f.to_dict() for f in report.findings]})
-        rows += [[ledger.name, f.cell or "-", SEVERITY_CN[f.severity], f.column or "-", f.message]
+        rows += [[ledger.name, _where(f), SEVERITY_CN[f.severity], f.column or "-", f.message]
                  for f in report.findings]
     if as_json:
         _json(results)
     else:
         if rows:
-            _say(format_table(["文件", "单元格", "级别", "列", "说明"], rows))
+            _say(format_table(["文件", "位置", "级别", "列", "说明"], rows))
             _say()
         for r in results:
             if r["usable"]:
@@ -133,45 +585,55 @@ def check(
 
 # ---------------------------------------------------------------- stats
 
-@app.command()
+# (key in ``stats --json``, column of the console table): one list, so the two always agree.
+STATS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("total", "问题数"), ("counts.已完成", "已完成"), ("counts.正在整改", "正在整改"),
+    ("counts.未完成", "未完成"), ("long_term", "长期坚持"), ("flagged", "点人点事"),
+    ("overdue", "逾期"), ("recovered_wan", "追赃挽损（万元）"), ("completion_rate", "完成率（%）"),
+)
+
+
+def _stats_value(data: dict, key: str) -> str:
+    value: Any = data
+    for part in key.split("."):
+        value = value[part]
+    return "-" if value is None else str(value)
+
+
+@app.command(epilog=_examples("toolkit stats ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit stats ledgers/市文联巡察整改台账.xlsx --json > 统计.json"))
 def stats(
-    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
-    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果"),
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果（键名与屏幕表格的列一一对应）"),
 ) -> None:
-    """统计台账：总数、已完成、正在整改、未完成、长期坚持、逾期，按类别和责任部门分列。"""
+    """统计台账：总数、已完成、正在整改、未完成、长期坚持、点人点事、逾期、追赃挽损、完成率，按类别和责任部门分列。"""
     from .count import stats_to_dict
-    from .errors import ToolkitError
     from .pipeline import analyse
 
-    try:
-        report = analyse(ledger)
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
+    report = analyse(ledger)
     data = stats_to_dict(report.stats)
-    code = EXIT_ERRORS if report.errors else EXIT_OK
+    code = _report_status(report)
     if as_json:
         data["errors"] = len(report.errors)
         _json(data)
         raise typer.Exit(code)
-    headers = ["", "问题数", "已完成", "正在整改", "未完成", "长期坚持", "逾期", "完成率"]
 
     def line(name: str, d: dict) -> list[str]:
-        c = d["counts"]
-        rate = "-" if d["completion_rate"] is None else f"{d['completion_rate']}%"
-        return [name, str(d["total"]), str(c["已完成"]), str(c["正在整改"]), str(c["未完成"]),
-                str(d["long_term"]), str(d["overdue"]), rate]
+        return [name] + [_stats_value(d, key) for key, _label in STATS_COLUMNS]
 
+    labels = [label for _key, label in STATS_COLUMNS]
     _say(report.stats.summary)
     _say()
-    _say(format_table(["合计"] + headers[1:], [line("全部问题", data)]))
+    _say(format_table(["合计"] + labels, [line("全部问题", data)]))
     _say()
-    _say(format_table(["问题类别"] + headers[1:], [line(d["name"], d) for d in data["by_category"]]))
+    _say(format_table(["问题类别"] + labels, [line(d["name"], d) for d in data["by_category"]]))
     _say()
-    _say(format_table(["责任部门"] + headers[1:], [line(d["name"], d) for d in data["by_unit"]]))
+    _say(format_table(["责任部门"] + labels, [line(d["name"], d) for d in data["by_unit"]]))
     if report.errors:
         _say()
-        _say(f"注意：台账有 {len(report.errors)} 个错误，相关行未计入统计；运行 toolkit check 查看。")
+        _say(f"注意：台账有 {len(report.errors)} 个错误，相关行未计入统计：")
+        for text in _findings_lines(report.errors):
+            _say(text)
     raise typer.Exit(code)
 
 
@@ -183,7 +645,7 @@ def _check_kind(kind: Optional[str]) -> None:
         raise typer.Exit(EXIT_UNUSABLE)
 
 
-def _history_warnings(result) -> list[str]:
+def _history_warnings(result: Any) -> list[str]:
     """Changes since the last notice that must not go out unnoticed (see history.py)."""
     if result.report is None:
         return []
@@ -191,39 +653,76 @@ def _history_warnings(result) -> list[str]:
             if f.code.startswith("history_")]
 
 
-def _print_result(result) -> None:
+def _is_important(finding: Finding) -> bool:
+    """Warnings a clerk must see before a notice goes out: overdue rows, changes since the last
+    notice (regressions, deadlines moved later, vanished problems), a ledger open in Excel."""
+    code = finding.code
+    return code == "overdue" or code.startswith("history_") or "lock" in code or "open" in code
+
+
+def _missing_official(result: Any) -> tuple[str, ...]:
+    from .official import missing_official_parts
+
+    return missing_official_parts(result.report.ledger.meta) if result.report is not None else ()
+
+
+def _built_word(result: Any) -> str:
+    missing = _missing_official(result)
+    return f"已生成（缺少：{'、'.join(missing)}）" if missing else "已生成"
+
+
+def _result_files(result: Any) -> list[str]:
+    return [_shown(p) for p in (result.notice, result.pdf, result.stats_book) if p is not None]
+
+
+def _result_details(result: Any) -> list[str]:
+    """What a clerk must read about one ledger's result, besides its row in the table."""
     from .build import BUILT, INVALID
 
-    for note in result.notes:
-        _say(note)
+    name = result.ledger.name
+    lines = list(result.notes)
     if result.outcome == BUILT:
-        made = f"已生成通报：{result.notice}"
-        if result.pdf:
-            made += f"（PDF：{result.pdf}）"
-        _say(made)
-        if result.stats_book:
-            _say(f"已生成统计表：{result.stats_book}")
-        _say(result.report.stats.summary)
-        for line in _history_warnings(result):
-            _say(line)
+        missing = _missing_official(result)
+        if missing:
+            lines.append(f"{name}：通报缺少{'、'.join(missing)}，还不能作为正式通报印发；"
+                         "请在台账的“通报信息”表中填写")
+        warnings = result.report.warnings
+        if warnings:
+            important = [f for f in warnings if _is_important(f)]
+            lines.append(f"{name}：警告 {len(warnings)} 个" + (
+                f"，其中需要注意的 {len(important)} 个：" if important else "（运行 toolkit check 查看）"))
+            lines += _findings_lines(important)
     elif result.outcome == INVALID:
-        rows = [[f.cell or "-", SEVERITY_CN[f.severity], f.column or "-", f.message]
-                for f in result.report.findings if f.severity == ERROR]
-        _fail(f"{result.ledger.name}：台账有 {len(rows)} 个错误，未生成新通报（原有通报保留）")
-        _fail(format_table(["单元格", "级别", "列", "说明"], rows))
-    else:
-        if result.notice:
-            _say(f"已生成通报：{result.notice}")
-        _fail(result.problem.message)
+        errors = result.report.errors
+        lines.append(f"{name}：台账有 {len(errors)} 个错误，未生成新通报（原有通报保留）：")
+        lines += _findings_lines(errors)
+    elif result.problem is not None:
+        lines.append(result.problem.message)
+    return lines
 
 
-@app.command()
+def _print_result(result: Any) -> None:
+    from .build import BUILT
+
+    for line in _result_details(result):
+        (_say if result.outcome == BUILT else _fail)(line)
+    if result.outcome == BUILT:
+        _say(f"{_built_word(result)}：" + "，".join(_result_files(result)))
+        _say(result.report.stats.summary)
+    elif result.notice:
+        _say(f"已生成通报：{_shown(result.notice)}")
+
+
+@app.command(epilog=_examples("toolkit render ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit render ledgers/市文联巡察整改台账.xlsx -o out/第三季度通报.docx --pdf",
+                              "toolkit render ledgers/市文联巡察整改台账.xlsx --kind 集中整改进展"))
 def render(
-    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output",
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="文件",
                                           help="通报文件路径（.docx），默认 out/<台账名>.docx"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
-    template: Optional[Path] = typer.Option(None, "--template", help="自定义模板（.docx）"),
+    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
+                                       help="通报类型：阶段性进展 或 集中整改进展"),
+    template: Optional[Path] = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
@@ -234,76 +733,82 @@ def render(
     if target.suffix.lower() != ".docx":
         _fail(f"{target.name}：输出文件名须以 .docx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
+    if pdf:
+        _fail(f"正在生成通报和 PDF：{ledger.name}")
     result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+def _build_row(result: Any) -> list[list[str]]:
+    """The rows of one ledger in build's result table: its own, then one per further file."""
+    from .build import BUILT, INVALID
+
+    name = result.ledger.name
+    if result.outcome == BUILT:
+        c = result.report.stats.overall
+        files = _result_files(result)
+        rows = [[name, _built_word(result), str(c.total), str(c.done), str(c.in_progress),
+                 str(c.not_done), str(len(result.report.warnings)), files[0]]]
+        return rows + [["", "", "", "", "", "", "", f] for f in files[1:]]
+    if result.outcome == INVALID:
+        return [[name, f"有 {len(result.report.errors)} 个错误，未生成", "", "", "", "", "",
+                 "错误见上"]]
+    reason = result.problem.reason if result.problem is not None else ""
+    return [[name, "无法使用", "", "", "", "", "", reason]]
+
+
+@app.command(epilog=_examples("toolkit build", "toolkit build ledgers -o out --pdf",
+                              "toolkit build 台账/2024年第三轮 -o 通报/2024年第三轮 --kind 集中整改进展"))
 def build(
-    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", help="通报输出文件夹，默认 out/"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, metavar="台账文件夹",
+                                  help="台账所在文件夹，默认 ledgers/"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="通报输出文件夹，默认 out/"),
+    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
+                                       help="通报类型：阶段性进展 或 集中整改进展"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
-    from .build import BUILT, INVALID, build_notice, find_ledgers, notice_path_for
+    from .build import build_notice, find_ledgers, notice_path_for
 
     _check_kind(kind)
     if not folder.is_dir():
-        _fail(f"{folder}：文件夹不存在")
+        _fail(f"{_shown(folder)}：文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     ledgers = find_ledgers(folder)
     if not ledgers:
-        _fail(f"{folder}：文件夹中没有台账（.xlsx）")
+        _fail(f"{_shown(folder)}：文件夹中没有台账（.xlsx）")
         raise typer.Exit(EXIT_UNUSABLE)
-    results = []
-    with typer.progressbar(ledgers, label="生成通报", file=sys.stderr) as bar:
-        for ledger in bar:
-            results.append(build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf))
-    rows = []
-    for r in results:
-        if r.outcome == BUILT:
-            c = r.report.stats.overall
-            rows.append([r.ledger.name, "已生成", str(c.total), str(c.done), str(c.in_progress),
-                         str(c.not_done), str(r.notice)])
-        elif r.outcome == INVALID:
-            rows.append([r.ledger.name, f"有 {len(r.report.errors)} 个错误，未生成", "", "", "", "",
-                         "运行 toolkit check 查看"])
-        else:
-            rows.append([r.ledger.name, "无法使用", "", "", "", "", r.problem.reason])
-    _say(format_table(["台账", "结果", "问题数", "已完成", "正在整改", "未完成", "通报/原因"], rows))
-    for r in results:
-        for note in r.notes:
-            _say(note)
-        if r.outcome == BUILT:
-            for line in _history_warnings(r):
-                _say(line)
-    raise typer.Exit(max(r.exit_code for r in results))
+    results = [build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf)
+               for ledger in _progress(ledgers, "生成通报")]
+    for result in results:  # details first, the table last: nothing is printed after it
+        for line in _result_details(result):
+            _say(line)
+    rows = [row for result in results for row in _build_row(result)]
+    _say(format_table(["台账", "结果", "问题数", "已完成", "正在整改", "未完成", "警告", "文件/原因"], rows))
+    raise typer.Exit(ExitStatus.worst(r.exit_code for r in results))
 
 
 # ---------------------------------------------------------------- diff
 
-@app.command()
+@app.command(epilog=_examples("toolkit diff ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit diff ledgers/市文联巡察整改台账.xlsx --against 2024-12-20",
+                              "toolkit diff ledgers/市文联巡察整改台账.xlsx -o 通报 --json"))
 def diff(
-    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
-                                 help="通报输出文件夹（其中 .history 保存通报记录），默认 out/"),
-    against: Optional[str] = typer.Option(None, "--against",
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="以前生成的通报所在的文件夹（其中 .history 保存通报记录），默认 out/"),
+    against: Optional[str] = typer.Option(None, "--against", metavar="记录或日期",
                                           help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
                                                "取当天及以前最近的一份）；默认为上次通报"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出变化"),
 ) -> None:
     """列出台账自上次通报以来的变化：新完成、状态倒退、时限延后、问题文字修改、问题消失、新增问题。"""
-    from .errors import ToolkitError
     from .history import KINDS_CN, diff_ledger, history_root
 
-    try:
-        result = diff_ledger(ledger, history_root(out_dir), against=against)
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
-    code = EXIT_ERRORS if result.report.errors else EXIT_OK
+    result = diff_ledger(ledger, history_root(out_dir), against=against)
+    code = _report_status(result.report)
     if as_json:
         _json(result.to_dict())
         raise typer.Exit(code)
@@ -330,48 +835,48 @@ def diff(
 
 # ---------------------------------------------------------------- summary
 
-@app.command()
+@app.command(epilog=_examples("toolkit summary", "toolkit summary ledgers -o out/汇总.xlsx --notices out"))
 def summary(
-    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
-    output: Path = typer.Option(DEFAULT_OUT_DIR / "汇总.xlsx", "-o", "--output",
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, metavar="台账文件夹",
+                                  help="台账所在文件夹，默认 ledgers/"),
+    output: Path = typer.Option(DEFAULT_OUT_DIR / "汇总.xlsx", "-o", "--output", metavar="文件",
                                 help="汇总表文件路径（.xlsx），默认 out/汇总.xlsx"),
-    notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices",
-                                 help="通报输出文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
+    notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices", metavar="文件夹",
+                                 help="以前生成的通报所在的文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
 ) -> None:
     """汇总文件夹中各单位台账：每本台账一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
-    from .errors import ToolkitError
     from .history import history_root
     from .rollup import HEADERS, summarise, table_rows
 
     if not folder.is_dir():
-        _fail(f"{folder}：文件夹不存在")
+        _fail(f"{_shown(folder)}：文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     if output.suffix.lower() != ".xlsx":
         _fail(f"{output.name}：汇总表文件名须以 .xlsx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
-    try:
-        result, book = summarise(folder, output, history_dir=history_root(notices))
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
-    _say(format_table(list(HEADERS), table_rows(result)))
+    result, book = summarise(folder, output, history_dir=history_root(notices))
     for note in book.notes:
         _say(note)
+    _say(format_table(list(HEADERS), table_rows(result)))
     _say()
-    _say(f"已生成汇总表：{output}")
+    _say(f"已生成汇总表：{_shown(output)}")
     raise typer.Exit(result.exit_code)
 
 
 # ---------------------------------------------------------------- watch
 
-@app.command()
+@app.command(epilog=_examples("toolkit watch", "toolkit watch /srv/共享/台账 -o /srv/共享/通报 --pdf",
+                              "toolkit watch //服务器/台账 -o 通报 --polling --interval 5"))
 def watch(
-    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", help="通报输出文件夹，默认 out/"),
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, metavar="台账文件夹",
+                                  help="台账所在文件夹，默认 ledgers/"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="通报输出文件夹，默认 out/"),
     polling: bool = typer.Option(False, "--polling",
                                  help="定时轮询文件夹（共享文件夹用；位于网络文件系统时自动启用）"),
-    interval: float = typer.Option(1.0, "--interval", min=0.1, help="轮询间隔（秒），默认 1"),
-    debounce: float = typer.Option(1.0, "--debounce", min=0.0,
+    interval: float = typer.Option(1.0, "--interval", min=0.1, metavar="秒",
+                                   help="轮询间隔（秒），默认 1"),
+    debounce: float = typer.Option(1.0, "--debounce", min=0.0, metavar="秒",
                                    help="台账最后一次变化后等待多少秒再生成，默认 1"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
@@ -383,7 +888,6 @@ def watch(
     import logging
     import signal
 
-    from .errors import ToolkitError
     from .watch import Watcher, log_formatter
 
     console = logging.StreamHandler(sys.stderr)
@@ -392,7 +896,7 @@ def watch(
     log.addHandler(console)
     log.setLevel(logging.INFO)
 
-    def _terminate(signum, frame):  # SIGTERM (systemd, kill) stops like Ctrl-C
+    def _terminate(signum: int, frame: Any) -> None:  # SIGTERM (systemd, kill) stops like Ctrl-C
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
@@ -404,9 +908,6 @@ def watch(
         watcher.run()
     except KeyboardInterrupt:
         pass
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
     finally:
         log.removeHandler(console)
     raise typer.Exit(EXIT_OK)
@@ -415,21 +916,8 @@ def watch(
 # ---------------------------------------------------------------- entry point
 
 def main() -> None:
-    """Console entry: usage errors become one Chinese line and exit code 2."""
-    try:
-        code = app(standalone_mode=False)
-    except typer.Abort:
-        _fail("已中止")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.TyperException as exc:  # click's usage errors, vendored by typer
-        _fail(f"用法错误：{exc.format_message()}（运行 toolkit --help 查看用法）")
-        sys.exit(EXIT_UNUSABLE)
-    except KeyboardInterrupt:
-        _fail("已中止")
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    """Console entry (``toolkit``): ToolkitGroup.main maps everything to an exit status."""
+    app()
 
 
 if __name__ == "__main__":
