@@ -190,6 +190,11 @@ class _ChineseHelp:
             option.help = _("Show this message and exit.")
         return option
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        # Always the plain layout below, also when rich markup is switched on for the app:
+        # rich's panels would bypass the Chinese usage line, sections and type names.
+        typer.core._click.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
+
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         pieces = self.collect_usage_pieces(ctx)
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage: "))
@@ -327,6 +332,10 @@ def _run(call: Callable[[], Any]) -> ExitStatus | int:
     except (typer.Abort, KeyboardInterrupt):
         _fail("已中止")
         return 130
+    except OSError as exc:  # the disk or the system refused: not a bug, not the ledger
+        where = f"{_shown(exc.filename)}：" if exc.filename else ""
+        _fail(f"{where}无法读写（{exc.strerror or exc}）")
+        return ExitStatus.UNUSABLE
     except Exception as exc:  # noqa: BLE001 - the last resort: a bug, never exit 1
         _fail(_crash_line(exc, _log_crash(exc)))
         return ExitStatus.INTERNAL
