@@ -176,7 +176,7 @@ class _ChineseHelp:
     """Usage line, sections, help option and type names through the catalogue (mixin)."""
 
     params: list[Any]
-    context_class = ToolkitContext
+    context_class: type[typer.Context] = ToolkitContext
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -229,11 +229,11 @@ class _ChineseHelp:
             self.format_commands(ctx, formatter)
 
 
-class ToolkitCommand(_ChineseHelp, typer.core.TyperCommand):
+class ToolkitCommand(_ChineseHelp, typer.core.TyperCommand):  # type: ignore[misc]
     """Every toolkit command (``app.command()`` uses it unless told otherwise)."""
 
 
-class ToolkitGroup(_ChineseHelp, typer.core.TyperGroup):
+class ToolkitGroup(_ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
     """The ``toolkit`` group: Chinese help, and every run goes through ``_run``."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
@@ -251,13 +251,15 @@ class ToolkitGroup(_ChineseHelp, typer.core.TyperGroup):
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
-             **extra: Any) -> Any:
+             windows_expand_args: bool = True, **extra: Any) -> Any:
         _configure_streams()
 
         def call() -> Any:
             return super(ToolkitGroup, self).main(args=args, prog_name=prog_name or "toolkit",
                                                   complete_var=complete_var,
-                                                  standalone_mode=False, **extra)
+                                                  standalone_mode=False,
+                                                  windows_expand_args=windows_expand_args,
+                                                  **extra)
 
         status = _run(call)
         if standalone_mode:
@@ -562,7 +564,9 @@ def check(
     from .history import history_root
     from .pipeline import analyse
 
-    results, rows, code = [], [], EXIT_OK
+    results: list[dict[str, Any]] = []
+    rows: list[list[str]] = []
+    code = EXIT_OK
     for ledger in ledgers:
         try:
             report = analyse(ledger, history_dir=history_root(out_dir))
@@ -652,14 +656,6 @@ def _check_kind(kind: Optional[str]) -> None:
     if kind is not None and kind not in KINDS:
         _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join(KINDS)}")
         raise typer.Exit(EXIT_UNUSABLE)
-
-
-def _history_warnings(result: Any) -> list[str]:
-    """Changes since the last notice that must not go out unnoticed (see history.py)."""
-    if result.report is None:
-        return []
-    return [f"{result.ledger.name}：警告：{f.message}" for f in result.report.warnings
-            if f.code.startswith("history_")]
 
 
 def _is_important(finding: Finding) -> bool:
