@@ -559,7 +559,7 @@ def check(
                                  help="以前生成的通报所在的文件夹，默认 out/：与其中保存的通报记录比较，"
                                       "状态倒退、时限延后、问题消失列为警告"),
 ) -> None:
-    """校验台账：逐格列出错误和警告。退出码 0 无错误，1 有错误，2 文件无法使用。"""
+    """校验台账：逐格列出错误和警告（如 整改台账!I12）。退出码 0 无错误，1 有错误，2 文件无法使用。"""
     from .errors import ToolkitError
     from .history import history_root
     from .pipeline import analyse
@@ -658,11 +658,16 @@ def _check_kind(kind: Optional[str]) -> None:
         raise typer.Exit(EXIT_UNUSABLE)
 
 
+IMPORTANT_CODES = ("overdue", "ledger_open", "ledger_locked", "locked", "open_in_editor")
+IMPORTANT_PREFIXES = ("history_",)  # regressions, deadlines moved later, vanished problems
+
+
 def _is_important(finding: Finding) -> bool:
     """Warnings a clerk must see before a notice goes out: overdue rows, changes since the last
-    notice (regressions, deadlines moved later, vanished problems), a ledger open in Excel."""
+    notice, a ledger open in Excel/WPS (the notice shows its last saved state)."""
     code = finding.code
-    return code == "overdue" or code.startswith("history_") or "lock" in code or "open" in code
+    return (code in IMPORTANT_CODES or code.startswith(IMPORTANT_PREFIXES)
+            or "lock" in code or "open" in code)
 
 
 def _missing_official(result: Any) -> tuple[str, ...]:
@@ -871,7 +876,7 @@ def summary(
 # ---------------------------------------------------------------- watch
 
 @app.command(epilog=_examples("toolkit watch", "toolkit watch /srv/共享/台账 -o /srv/共享/通报 --pdf",
-                              "toolkit watch //服务器/台账 -o 通报 --polling --interval 5"))
+                              "toolkit watch /mnt/巡察台账 -o /mnt/巡察台账/通报 --polling --interval 2"))
 def watch(
     folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, metavar="台账文件夹",
                                   help="台账所在文件夹，默认 ledgers/"),
