@@ -108,3 +108,13 @@ def test_readme_exit_code_table_lists_3():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "| 3 |" in readme and "内部错误" in readme
+
+
+def test_a_closed_pipe_is_exit_2_never_1(tmp_path):
+    ledger = write_ledger(tmp_path / "a.xlsx")
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", "check", str(ledger)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # before the child writes anything: its first write gets EPIPE
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=120) == 2, stderr
+    assert b"Traceback" not in stderr and b"Exception ignored" not in stderr

@@ -249,6 +249,15 @@ class ToolkitGroup(_ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
             ctx.fail(message)
         return super().resolve_command(ctx, args)
 
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (`toolkit check … | head`). Typer would exit 1, which means
+            # "ledger errors"; this is an output that cannot be written.
+            _silence_stdout()
+            raise typer.Exit(ExitStatus.UNUSABLE) from None
+
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
@@ -406,6 +415,16 @@ def _crash_line(exc: BaseException, log: Path | None) -> str:
     where = f"完整的出错信息已记录在 {log}，请把这个文件发给维护人员" if log is not None \
         else "出错信息未能写入日志文件"
     return f"内部错误（{what}）：这是程序的问题，不是台账的问题，本次操作未完成；{where}。"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so the flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _configure_streams() -> None:
