@@ -185,3 +185,10 @@ def test_rich_help_strings_are_translated_too():
 def test_wrap_cjk_counts_chinese_as_two_columns():
     lines = wrap_cjk("一二三四五六七八九十 toolkit-build 甲乙", 12)
     assert lines == ["一二三四五六", "七八九十", "toolkit-build", "甲乙"]
+
+
+def test_typers_own_gettext_calls_go_through_the_catalogue():
+    import typer.core
+
+    assert typer.core._("Options") == "选项"
+    assert typer.core._("default: {default}").format(default="out") == "默认：out"

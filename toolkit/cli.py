@@ -21,6 +21,11 @@ from typing import Any, Optional
 import typer
 import typer.core
 
+try:  # Typer vendors Click since 0.2x; before, it used the click package
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older typer
+    import click  # type: ignore[no-redef,import-not-found,unused-ignore]
+
 from . import __version__
 from .exit_status import ExitStatus
 from .locale import gettext as _
@@ -37,9 +42,13 @@ SHOWN_FINDINGS = 20  # errors/warnings listed by build and render; the rest: too
 # ---------------------------------------------------------------- Chinese help
 
 def _localise_typer() -> None:
-    """Route Typer's own gettext calls ("Options", "default: …", "No such command …") and its
-    rich help constants through our catalogue."""
-    setattr(typer.core, "_", _)
+    """Route Typer's and Click's own gettext calls ("Options", "default: …", "No such command …")
+    and Typer's rich help constants through our catalogue."""
+    import gettext
+
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] in ("typer", "click") and getattr(module, "_", None) is gettext.gettext:
+            setattr(module, "_", _)
     rich_utils = sys.modules.get("typer.rich_utils")  # only loaded when rich help is used
     if rich_utils is not None:
         for name in ("DEPRECATED_STRING", "DEFAULT_STRING", "ENVVAR_STRING", "REQUIRED_LONG_STRING",
@@ -120,7 +129,7 @@ def _join_lines(lines: list[str]) -> str:
     return text
 
 
-class ToolkitFormatter(typer.core._click.HelpFormatter):
+class ToolkitFormatter(click.HelpFormatter):
     """Click's help formatter, measuring Chinese text by its width on the terminal."""
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
@@ -193,7 +202,7 @@ class _ChineseHelp:
     def format_help(self, ctx: Any, formatter: Any) -> None:
         # Always the plain layout below, also when rich markup is switched on for the app:
         # rich's panels would bypass the Chinese usage line, sections and type names.
-        typer.core._click.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
+        click.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
 
     def format_usage(self, ctx: Any, formatter: Any) -> None:
         pieces = self.collect_usage_pieces(ctx)
@@ -322,13 +331,13 @@ def _root(
 
 def _run(call: Callable[[], Any]) -> ExitStatus | int:
     """Run the command line; the one place where exceptions become exit statuses."""
-    from typer._click import exceptions as click_exceptions
-
     from .errors import ToolkitError
+
+    click_exceptions = click.exceptions
 
     try:
         code = call()
-    except click_exceptions.NoArgsIsHelpError as exc:
+    except getattr(click_exceptions, "NoArgsIsHelpError", ()) as exc:
         _say(exc.ctx.get_help())
         return ExitStatus.OK
     except click_exceptions.UsageError as exc:
@@ -357,8 +366,7 @@ def _run(call: Callable[[], Any]) -> ExitStatus | int:
 
 def _usage_message(exc: Any) -> str:
     """One Chinese line for a usage error, with the help command to run."""
-    from typer._click import exceptions as click_exceptions
-
+    click_exceptions = click.exceptions
     if isinstance(exc, click_exceptions.MissingParameter) and exc.param is not None:
         name = _argument_label(exc.param).rstrip(".") if exc.param.param_type_name == "argument" \
             else "/".join(exc.param.opts)
