@@ -192,3 +192,9 @@ def test_typers_own_gettext_calls_go_through_the_catalogue():
 
     assert typer.core._("Options") == "选项"
     assert typer.core._("default: {default}").format(default="out") == "默认：out"
+
+
+def test_wrap_cjk_never_starts_a_line_with_closing_punctuation():
+    lines = wrap_cjk("甲乙丙丁、戊己（庚辛）壬", 8)
+    assert not any(line[0] in "，。、；：）" for line in lines)
+    assert "".join(lines) == "甲乙丙丁、戊己（庚辛）壬"

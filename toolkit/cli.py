@@ -100,6 +100,9 @@ def _translate_extras(help_text: str) -> str:
 _WORD = re.compile(r"[\x21-\x7e]+|\s+|.", re.S)  # ASCII runs are not broken inside
 
 
+_NO_LINE_START = frozenset("，。、；：！？）》」』”’")  # stays on the line before (禁则)
+
+
 def wrap_cjk(text: str, width: int) -> list[str]:
     """Lines of at most ``width`` terminal columns (Chinese characters take two)."""
     lines: list[str] = []
@@ -109,7 +112,7 @@ def wrap_cjk(text: str, width: int) -> list[str]:
             token = " "
             if not line:
                 continue
-        if line and _width(line) + _width(token) > width:
+        if line and _width(line) + _width(token) > width and token not in _NO_LINE_START:
             lines.append(line.rstrip())
             line = "" if token == " " else token
         else:
