@@ -167,3 +167,22 @@ def test_paths_are_printed_relative_to_where_toolkit_runs(tmp_path, monkeypatch)
     assert "out/a.docx" in result.output and str(tmp_path) not in result.output
     summary = runner.invoke(app, ["summary", ".", "-o", str(tmp_path / "out" / "汇总.xlsx")])
     assert "已生成汇总表：out/汇总.xlsx" in summary.output
+
+
+def test_result_rows_tell_an_unreadable_ledger_from_a_failed_output(tmp_path, monkeypatch):
+    from toolkit.build import UNUSABLE
+    from toolkit.errors import NotAWorkbookError, OutputError, PdfConversionError
+    from toolkit.pipeline import analyse
+
+    monkeypatch.chdir(tmp_path)
+    ledger = write_ledger(tmp_path / "a.xlsx")
+    report = analyse(ledger)
+    unreadable = BuildResult(ledger, UNUSABLE, problem=NotAWorkbookError(ledger, "不是工作簿"))
+    unwritable = BuildResult(ledger, UNUSABLE, report=report, problem=OutputError("out/a.docx", "无法写入"))
+    no_pdf = BuildResult(ledger, UNUSABLE, report=report, notice=tmp_path / "a.docx",
+                         problem=PdfConversionError("a.docx", "找不到 LibreOffice"))
+    assert cli._build_row(unreadable) == [["a.xlsx", "无法使用", "", "", "", "", "", "不是工作簿"]]
+    assert cli._build_row(unwritable)[0][1] == "未生成"
+    rows = cli._build_row(no_pdf)
+    assert rows[0][1] == "已生成通报，PDF 未生成" and rows[0][-1] == "找不到 LibreOffice"
+    assert rows[1][-1] == "a.docx"

@@ -795,7 +795,10 @@ def _build_row(result: Any) -> list[list[str]]:
         return [[name, f"有 {len(result.report.errors)} 个错误，未生成", "", "", "", "", "",
                  "错误见上"]]
     reason = result.problem.reason if result.problem is not None else ""
-    return [[name, "无法使用", "", "", "", "", "", reason]]
+    # A readable ledger whose output failed is "not built"; an unreadable one is "unusable".
+    word = "无法使用" if result.report is None else ("已生成通报，PDF 未生成" if result.notice else "未生成")
+    files = [_shown(result.notice)] if result.notice else []
+    return [[name, word, "", "", "", "", "", reason]] + [["", "", "", "", "", "", "", f] for f in files]
 
 
 @app.command(epilog=_examples("toolkit build", "toolkit build ledgers -o out --pdf",
