@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from ledger_factory import row, write_ledger
 
 TOOLKIT = [sys.executable, "-m", "toolkit.cli"]

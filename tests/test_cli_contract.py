@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from ledger_factory import row, write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import row, write_ledger
-from toolkit.build import BuildResult, BUILT, INVALID, UNUSABLE
+from toolkit.build import BUILT, INVALID, UNUSABLE, BuildResult
 from toolkit.cli import app
 from toolkit.exit_status import ExitStatus
 
@@ -50,7 +50,7 @@ def test_an_unexpected_exception_exits_3_with_one_line_and_a_log(tmp_path, monke
 def test_a_crash_is_still_exit_3_when_no_log_can_be_written(tmp_path, monkeypatch):
     ledger = write_ledger(tmp_path / "a.xlsx")
     monkeypatch.setattr("toolkit.pipeline.read_ledger", _boom)
-    monkeypatch.setattr("toolkit.cli._crash_dirs", lambda: iter([tmp_path / "a.xlsx" / "x"]))
+    monkeypatch.setattr("toolkit.console.crash_dirs", lambda: iter([tmp_path / "a.xlsx" / "x"]))
     result = runner.invoke(app, ["stats", str(ledger)])
     assert result.exit_code == 3 and "未能写入日志文件" in result.output
 

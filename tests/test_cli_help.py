@@ -1,4 +1,4 @@
-"""Help and usage errors entirely in Chinese, through the gettext catalogue in toolkit/locale."""
+"""Help and usage errors entirely in Chinese, through the gettext catalogue (toolkit/i18n.py)."""
 
 import gettext
 import re
@@ -10,8 +10,8 @@ import typer.main
 from typer.testing import CliRunner
 
 from toolkit import __version__
-from toolkit.cli import app, wrap_cjk
-from toolkit.locale import MO_PATH, PO_PATH, compile_po, parse_po, translate
+from toolkit.cli import app
+from toolkit.i18n import MO_PATH, PO_PATH, compile_po, parse_po, translate, wrap_cjk
 
 runner = CliRunner()
 
@@ -75,7 +75,7 @@ def test_a_new_command_without_metavars_still_gets_chinese_type_names():
 
     import typer
 
-    from toolkit.cli import ToolkitTyper, ToolkitGroup
+    from toolkit.cli import ToolkitGroup, ToolkitTyper
 
     extra = ToolkitTyper(cls=ToolkitGroup, context_settings={"help_option_names": ["-h", "--help"]})
 
@@ -163,7 +163,8 @@ def test_po_parser_skips_fuzzy_and_untranslated_entries_and_joins_lines():
 
 def test_translate_matches_formatted_messages():
     assert translate("No such option: --x") == "没有 --x 这个选项。"
-    assert translate("No such command 'biuld'. Did you mean 'build'?") == "没有“biuld”这个命令。是否是“build”？"
+    assert translate("No such command 'biuld'. Did you mean 'build'?") == \
+        "没有“biuld”这个命令。是否是“build”？"
     assert translate("Invalid value for '--interval': Input should be a valid number") == \
         "--interval 的值不对：应为数字"
     assert translate("something else entirely") == "something else entirely"
@@ -174,10 +175,10 @@ def test_rich_help_strings_are_translated_too():
 
     import typer.rich_utils as rich_utils
 
-    from toolkit import cli
+    from toolkit import i18n
 
     importlib.reload(rich_utils)
-    cli._localise_typer()
+    i18n.localise_typer()
     assert rich_utils.REQUIRED_LONG_STRING == "[必填]" and rich_utils.OPTIONS_PANEL_TITLE == "选项"
     assert rich_utils.DEFAULT_STRING.format("out") == "[默认：out]"
 

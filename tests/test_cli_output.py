@@ -4,9 +4,9 @@ import json
 from pathlib import Path
 
 import pytest
+from ledger_factory import META, default_rows, row, write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import META, default_rows, row, write_ledger
 from toolkit import cli
 from toolkit.build import BUILT, BuildResult
 from toolkit.cli import STATS_COLUMNS, app
@@ -21,7 +21,8 @@ def many_errors(count):
 
 
 def test_render_with_errors_prints_them_with_sheet_cell_value_and_message(tmp_path):
-    ledger = write_ledger(tmp_path / "坏.xlsx", [row(1, "类", "问题", "已完城"), row(2, "类", None, "已完成")])
+    rows = [row(1, "类", "问题", "已完城"), row(2, "类", None, "已完成")]
+    ledger = write_ledger(tmp_path / "坏.xlsx", rows)
     result = runner.invoke(app, ["render", str(ledger), "-o", str(tmp_path / "n.docx")])
     assert result.exit_code == 1
     assert "坏.xlsx：台账有 2 个错误，未生成新通报" in result.output

@@ -4,16 +4,14 @@ Exit codes (toolkit.exit_status.ExitStatus): 0 clean or warnings only, 1 ledger 
 2 unusable input, unwritable output or usage, 3 internal error. ``_run`` is the one place that
 turns exceptions into them; commands exit with ``result.exit_code`` or ``_report_status``.
 Everything Typer/Click print around our text goes through the Chinese catalogue
-(toolkit/locale): see the "Chinese help" section.
+(toolkit/i18n.py, catalogue in toolkit/locale/).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -21,15 +19,13 @@ from typing import Any, Optional
 import typer
 import typer.core
 
-try:  # Typer vendors Click since 0.2x; before, it used the click package
-    from typer import _click as click
-except ImportError:  # pragma: no cover - older typer
-    import click  # type: ignore[no-redef,import-not-found,unused-ignore]
-
 from . import __version__
+from .console import configure_streams, crash_line, log_crash, silence_stdout
 from .exit_status import ExitStatus
-from .locale import gettext as _
-from .locale import translate
+from .i18n import ChineseHelp, ToolkitCommand, argument_label, click, localise_typer, translate
+from .i18n import gettext as _
+from .i18n import pad as _pad
+from .i18n import text_width as _width
 from .model import ERROR, INFO, KINDS, WARNING, Finding
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = ExitStatus.OK, ExitStatus.LEDGER_ERRORS, ExitStatus.UNUSABLE
@@ -39,213 +35,9 @@ DEFAULT_OUT_DIR = Path("out")
 SHOWN_FINDINGS = 20  # errors/warnings listed by build and render; the rest: toolkit check
 
 
-# ---------------------------------------------------------------- Chinese help
+# ---------------------------------------------------------------- the toolkit group
 
-def _localise_typer() -> None:
-    """Route Typer's and Click's own gettext calls ("Options", "default: …", "No such command …")
-    and Typer's rich help constants through our catalogue."""
-    import gettext
-
-    for name, module in list(sys.modules.items()):
-        if name.split(".")[0] in ("typer", "click") and getattr(module, "_", None) is gettext.gettext:
-            setattr(module, "_", _)
-    rich_utils = sys.modules.get("typer.rich_utils")  # only loaded when rich help is used
-    if rich_utils is not None:
-        for name in ("DEPRECATED_STRING", "DEFAULT_STRING", "ENVVAR_STRING", "REQUIRED_LONG_STRING",
-                     "ARGUMENTS_PANEL_TITLE", "OPTIONS_PANEL_TITLE", "COMMANDS_PANEL_TITLE",
-                     "ERRORS_PANEL_TITLE", "ABORTED_TEXT", "RICH_HELP"):
-            if isinstance(getattr(rich_utils, name, None), str):
-                setattr(rich_utils, name, _(getattr(rich_utils, name)))
-
-
-def _type_label(param: Any) -> str | None:
-    """文件/文件夹/数字… for a parameter declared without a metavar (None: leave as is)."""
-    desc = getattr(param, "type_descriptor", None)
-    if desc is None or desc.is_choice:
-        return None
-    annotation = desc.annotation
-    if desc.is_list:
-        annotation = (getattr(annotation, "__args__", None) or (str,))[0]
-    if desc.is_path:
-        return _("PATH")
-    names = {float: "FLOAT", int: "INTEGER", str: "TEXT"}
-    if desc.is_datetime or getattr(annotation, "__name__", "") in ("date", "datetime"):
-        return _("DATE")
-    return _(names.get(annotation, "TEXT"))
-
-
-def _argument_label(param: Any) -> str:
-    label = param.metavar or param.name or ""
-    return f"{label}..." if param.nargs != 1 else label
-
-
-def _translate_extras(help_text: str) -> str:
-    """``…  [default: out; x>=0.1; required]`` with each piece through the catalogue; the
-    default is dropped when the help text already says it (默认…)."""
-    head, sep, tail = help_text.rpartition("  [")
-    if not sep and help_text.startswith("["):
-        head, tail = "", help_text[1:]
-    elif not sep:
-        return help_text
-    if not tail.endswith("]"):
-        return help_text
-    default_prefix = _("default: {default}").split("{", 1)[0]
-    pieces = [translate(p) for p in tail[:-1].split("; ")]
-    if "默认" in head:
-        pieces = [p for p in pieces if not p.startswith(default_prefix)]
-    extras = f"[{'；'.join(pieces)}]" if pieces else ""
-    return f"{head}  {extras}".strip() if head else extras
-
-
-_WORD = re.compile(r"[\x21-\x7e]+|\s+|.", re.S)  # ASCII runs are not broken inside
-
-
-_NO_LINE_START = frozenset("，。、；：！？）》」』”’")  # stays on the line before (禁则)
-
-
-def wrap_cjk(text: str, width: int) -> list[str]:
-    """Lines of at most ``width`` terminal columns (Chinese characters take two)."""
-    lines: list[str] = []
-    line = ""
-    for token in _WORD.findall(" ".join(text.split("\n"))):
-        if token.isspace():
-            token = " "
-            if not line:
-                continue
-        if line and _width(line) + _width(token) > width and token not in _NO_LINE_START:
-            lines.append(line.rstrip())
-            line = "" if token == " " else token
-        else:
-            line += token
-    if line.strip():
-        lines.append(line.rstrip())
-    return lines
-
-
-def _join_lines(lines: list[str]) -> str:
-    """A paragraph's source lines as one text: no space between two Chinese characters."""
-    text = ""
-    for line in (ln.strip() for ln in lines):
-        if text and line and (_width(text[-1]) == 1 or _width(line[0]) == 1):
-            text += " "
-        text += line
-    return text
-
-
-class ToolkitFormatter(click.HelpFormatter):
-    """Click's help formatter, measuring Chinese text by its width on the terminal."""
-
-    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
-        lead = " " * self.current_indent + (_("Usage: ") if prefix is None else prefix) + prog + " "
-        lines = wrap_cjk(args, max(self.width - _width(lead), 20)) or [""]
-        self.write(lead + lines[0] + "\n")
-        self.write("".join(" " * _width(lead) + line + "\n" for line in lines[1:]))
-
-    def write_heading(self, heading: str) -> None:
-        self.write(f"{'':>{self.current_indent}}{heading}：\n")
-
-    def write_text(self, text: str) -> None:
-        indent = " " * self.current_indent
-        width = max(self.width - self.current_indent, 20)
-        paragraphs: list[list[str]] = [[]]
-        for line in text.splitlines():
-            if line.strip():
-                paragraphs[-1].append(line)
-            elif paragraphs[-1]:
-                paragraphs.append([])
-        blocks = []
-        for lines in filter(None, paragraphs):
-            if lines[0].strip() == "\b":  # Click's mark: keep these lines as written
-                blocks.append("".join(f"{indent}{ln}\n" for ln in lines[1:]))
-            else:
-                blocks.append("".join(f"{indent}{ln}\n" for ln in wrap_cjk(_join_lines(lines), width)))
-        self.write("\n".join(blocks))
-
-    def write_dl(self, rows: Sequence[tuple[str, str]], col_max: int = 30,
-                 col_spacing: int = 2) -> None:
-        rows = list(rows)
-        first_col = min(max((_width(term) for term, _help in rows), default=0), col_max)
-        indent = " " * self.current_indent
-        hang = " " * (self.current_indent + first_col + col_spacing)
-        text_width = max(self.width - self.current_indent - first_col - col_spacing, 10)
-        for term, help_text in rows:
-            lines = wrap_cjk(help_text, text_width)
-            if not lines:
-                self.write(f"{indent}{term}\n")
-                continue
-            if _width(term) <= first_col:
-                self.write(f"{indent}{_pad(term, first_col + col_spacing)}{lines[0]}\n")
-            else:
-                self.write(f"{indent}{term}\n{hang}{lines[0]}\n")
-            self.write("".join(f"{hang}{line}\n" for line in lines[1:]))
-
-
-class ToolkitContext(typer.Context):
-    formatter_class = ToolkitFormatter
-
-
-class _ChineseHelp:
-    """Usage line, sections, help option and type names through the catalogue (mixin)."""
-
-    params: list[Any]
-    context_class: type[typer.Context] = ToolkitContext
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for param in self.params:
-            if param.metavar is None and not getattr(param, "is_flag", False):
-                param.metavar = _type_label(param)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        option = super().get_help_option(ctx)  # type: ignore[misc]
-        if option is not None:
-            option.help = _("Show this message and exit.")
-        return option
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        # Always the plain layout below, also when rich markup is switched on for the app:
-        # rich's panels would bypass the Chinese usage line, sections and type names.
-        click.Command.format_help(self, ctx, formatter)  # type: ignore[arg-type]
-
-    def format_usage(self, ctx: Any, formatter: Any) -> None:
-        pieces = self.collect_usage_pieces(ctx)
-        formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=_("Usage: "))
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        pieces = [_("[OPTIONS]")]
-        for param in self.get_params(ctx):  # type: ignore[attr-defined]
-            if param.param_type_name == "argument":
-                label = _argument_label(param)
-                pieces.append(label if param.required else f"[{label}]")
-            else:
-                pieces.extend(param.get_usage_pieces(ctx))
-        if isinstance(self, typer.core.TyperGroup):
-            pieces.append(_("COMMAND [ARGS]..."))
-        return pieces
-
-    def format_options(self, ctx: Any, formatter: Any) -> None:
-        arguments, options = [], []
-        for param in self.get_params(ctx):  # type: ignore[attr-defined]
-            record = param.get_help_record(ctx)
-            if record is None:
-                continue
-            if param.param_type_name == "argument":
-                arguments.append((_argument_label(param), _translate_extras(record[1])))
-            else:
-                options.append((record[0], _translate_extras(record[1])))
-        for title, rows in ((_("Arguments"), arguments), (_("Options"), options)):
-            if rows:
-                with formatter.section(title):
-                    formatter.write_dl(rows)
-        if isinstance(self, typer.core.TyperGroup):
-            self.format_commands(ctx, formatter)
-
-
-class ToolkitCommand(_ChineseHelp, typer.core.TyperCommand):  # type: ignore[misc]
-    """Every toolkit command (``app.command()`` uses it unless told otherwise)."""
-
-
-class ToolkitGroup(_ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
+class ToolkitGroup(ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
     """The ``toolkit`` group: Chinese help, and every run goes through ``_run``."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
@@ -267,13 +59,13 @@ class ToolkitGroup(_ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
         except BrokenPipeError:
             # The reader went away (`toolkit check … | head`). Typer would exit 1, which means
             # "ledger errors"; this is an output that cannot be written.
-            _silence_stdout()
+            silence_stdout()
             raise typer.Exit(ExitStatus.UNUSABLE) from None
 
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,
              windows_expand_args: bool = True, **extra: Any) -> Any:
-        _configure_streams()
+        configure_streams()
 
         def call() -> Any:
             return super(ToolkitGroup, self).main(args=args, prog_name=prog_name or "toolkit",
@@ -296,7 +88,7 @@ class ToolkitTyper(typer.Typer):
         return super().command(name, cls=cls or ToolkitCommand, **kwargs)
 
 
-_localise_typer()
+localise_typer()
 
 app = ToolkitTyper(
     name="toolkit",
@@ -359,8 +151,8 @@ def _run(call: Callable[[], Any]) -> ExitStatus | int:
         where = f"{_shown(exc.filename)}：" if exc.filename else ""
         _fail(f"{where}无法读写（{exc.strerror or exc}）")
         return ExitStatus.UNUSABLE
-    except Exception as exc:  # noqa: BLE001 - the last resort: a bug, never exit 1
-        _fail(_crash_line(exc, _log_crash(exc)))
+    except Exception as exc:
+        _fail(crash_line(exc, log_crash(exc)))
         return ExitStatus.INTERNAL
     if isinstance(code, bool) or not isinstance(code, int):
         return ExitStatus.OK
@@ -371,7 +163,7 @@ def _usage_message(exc: Any) -> str:
     """One Chinese line for a usage error, with the help command to run."""
     click_exceptions = click.exceptions
     if isinstance(exc, click_exceptions.MissingParameter) and exc.param is not None:
-        name = _argument_label(exc.param).rstrip(".") if exc.param.param_type_name == "argument" \
+        name = argument_label(exc.param).rstrip(".") if exc.param.param_type_name == "argument" \
             else "/".join(exc.param.opts)
         key = "Missing argument {name}." if exc.param.param_type_name == "argument" \
             else "Missing option {name}."
@@ -387,85 +179,7 @@ def _usage_message(exc: Any) -> str:
     return f"用法错误：{message}（运行 {command} -h 查看用法）"
 
 
-def _crash_dirs() -> Iterator[Path]:
-    """Where a crash report may go: the user's state folder, then the temp folder."""
-    import tempfile
-
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        yield Path(os.environ["LOCALAPPDATA"]) / "toolkit" / "logs"
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    yield Path(state) / "toolkit"
-    yield Path(tempfile.gettempdir()) / "toolkit-logs"
-
-
-def _log_crash(exc: BaseException) -> Path | None:
-    """Write the full traceback to a file; its path, or None when nothing could be written."""
-    import platform
-    import traceback
-    from datetime import datetime
-
-    now = datetime.now()
-    text = (f"toolkit {__version__}  Python {platform.python_version()}  {platform.platform()}\n"
-            f"时间：{now.isoformat(timespec='seconds')}\n命令：{' '.join(sys.argv)}\n"
-            f"工作目录：{os.getcwd()}\n\n"
-            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    name = f"toolkit-错误-{now:%Y%m%d-%H%M%S}-{os.getpid()}.log"
-    for folder in _crash_dirs():
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / name
-            path.write_text(text, encoding="utf-8")
-            return path
-        except OSError:
-            continue
-    return None
-
-
-def _crash_line(exc: BaseException, log: Path | None) -> str:
-    what = type(exc).__name__
-    where = f"完整的出错信息已记录在 {log}，请把这个文件发给维护人员" if log is not None \
-        else "出错信息未能写入日志文件"
-    return f"内部错误（{what}）：这是程序的问题，不是台账的问题，本次操作未完成；{where}。"
-
-
-def _silence_stdout() -> None:
-    """Point stdout at the null device, so the flush at exit does not fail a second time."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass
-
-
-def _configure_streams() -> None:
-    """Never crash on a console that cannot show Chinese (cp1252, LANG=C, a GBK pipe).
-
-    Characters the stream cannot encode become "?"; a Windows console is switched to UTF-8,
-    which it can show.
-    """
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is None:
-            continue
-        try:
-            if os.name == "nt" and stream.isatty():
-                reconfigure(encoding="utf-8", errors="replace")
-            else:
-                reconfigure(errors="replace")
-        except (ValueError, OSError, AttributeError):
-            continue
-
-
 # ---------------------------------------------------------------- printing helpers
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
     """A plain text table that lines up with Chinese characters (two columns wide each)."""
@@ -555,7 +269,8 @@ def _report_status(report: Any) -> ExitStatus:
 @app.command(epilog=_examples("toolkit init ledgers/某单位巡察整改台账.xlsx",
                               "toolkit init 台账/2024年第三轮/文联巡察整改台账.xlsx"))
 def init(
-    path: Path = typer.Argument(..., metavar="新台账", help="新台账的文件路径，如 ledgers/某单位巡察整改台账.xlsx"),
+    path: Path = typer.Argument(..., metavar="新台账",
+                                help="新台账的文件路径，如 ledgers/某单位巡察整改台账.xlsx"),
 ) -> None:
     """新建一个空白台账（标准表头、下拉选项、通报信息表），不会覆盖已有文件。"""
     from .atomic import write_atomic
@@ -887,7 +602,7 @@ def summary(
     notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices", metavar="文件夹",
                                  help="以前生成的通报所在的文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
 ) -> None:
-    """汇总文件夹中各单位台账：每本台账一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
+    """汇总文件夹中各单位台账：每本一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
     from .history import history_root
     from .rollup import HEADERS, summarise, table_rows
 
