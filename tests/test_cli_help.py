@@ -199,3 +199,15 @@ def test_wrap_cjk_never_starts_a_line_with_closing_punctuation():
     lines = wrap_cjk("甲乙丙丁、戊己（庚辛）壬", 8)
     assert not any(line[0] in "，。、；：）" for line in lines)
     assert "".join(lines) == "甲乙丙丁、戊己（庚辛）壬"
+
+
+def test_the_compiled_catalogue_is_declared_package_data():
+    from pathlib import Path
+
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parents[1]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["toolkit"]
+    package = root / "toolkit"
+    assert MO_PATH in {p for pattern in patterns for p in package.glob(pattern)}
+    assert PO_PATH in {p for pattern in patterns for p in package.glob(pattern)}
