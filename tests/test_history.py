@@ -409,11 +409,11 @@ def test_cli_render_and_build_print_the_changes_since_the_last_notice(tmp_path):
     ledger = write_ledger(folder / "a.xlsx")
     out = tmp_path / "out"
     first = runner.invoke(app, ["render", str(ledger), "-o", str(out / "a.docx")])
-    assert first.exit_code == 0 and f"已生成统计表：{out / 'a-统计.xlsx'}" in first.output
-    assert "警告" not in first.output
+    assert first.exit_code == 0 and "已生成" in first.output and "a-统计.xlsx" in first.output
+    assert "找不到了" not in first.output
     write_ledger(ledger, default_rows()[1:])
     again = runner.invoke(app, ["render", str(ledger), "-o", str(out / "a.docx")])
     assert again.exit_code == 0
-    assert "a.xlsx：警告：与" in again.output and "序号1“问题甲”（原第 2 行）在台账中找不到了" in again.output
+    assert "a.xlsx：警告" in again.output and "序号1“问题甲”（原第 2 行）在台账中找不到了" in again.output
     built = runner.invoke(app, ["build", str(folder), "-o", str(out)])
     assert built.exit_code == 0 and "序号1“问题甲”（原第 2 行）在台账中找不到了" in built.output

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .errors import OutputLockedError, ToolkitError
+from .exit_status import ExitStatus
 from .findings_book import REPORT_SUFFIX
 from .history import history_root, store_snapshot
 from .model import Report
@@ -58,8 +59,9 @@ class BuildResult:
     snapshot: Path | None = None  # the history snapshot (None when unchanged or not stored)
 
     @property
-    def exit_code(self) -> int:
-        return {BUILT: 0, INVALID: 1, UNUSABLE: 2}[self.outcome]
+    def exit_code(self) -> ExitStatus:
+        return {BUILT: ExitStatus.OK, INVALID: ExitStatus.LEDGER_ERRORS,
+                UNUSABLE: ExitStatus.UNUSABLE}[self.outcome]
 
 
 def build_notice(ledger: Path, target: Path, *, kind: str | None = None,

@@ -1,44 +1,185 @@
 """Command line: parse, call one library function, print, exit with a code from the result.
 
-Exit codes: 0 clean or warnings only, 1 ledger errors, 2 unusable input or usage.
+Exit codes (toolkit.exit_status.ExitStatus): 0 clean or warnings only, 1 ledger errors,
+2 unusable input, unwritable output or usage, 3 internal error. ``_run`` is the one place that
+turns exceptions into them; commands exit with ``result.exit_code`` or ``_report_status``.
+Everything Typer/Click print around our text goes through the Chinese catalogue
+(toolkit/i18n.py, catalogue in toolkit/locale/).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
-import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
+import typer.core
 
-from .model import ERROR, INFO, KINDS, WARNING
+from . import __version__
+from .console import configure_streams, crash_line, log_crash, silence_stdout
+from .exit_status import ExitStatus
+from .i18n import ChineseHelp, ToolkitCommand, argument_label, click, localise_typer, translate
+from .i18n import gettext as _
+from .i18n import pad as _pad
+from .i18n import text_width as _width
+from .model import ERROR, INFO, KINDS, WARNING, Finding
 
-app = typer.Typer(
-    name="toolkit",
-    help="巡察整改台账工具：校验台账、统计数字、生成整改进展情况通报。",
-    add_completion=False,
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-)
-
-EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = ExitStatus.OK, ExitStatus.LEDGER_ERRORS, ExitStatus.UNUSABLE
 SEVERITY_CN = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 DEFAULT_LEDGER_DIR = Path("ledgers")
 DEFAULT_OUT_DIR = Path("out")
+SHOWN_FINDINGS = 20  # errors/warnings listed by build and render; the rest: toolkit check
+
+
+# ---------------------------------------------------------------- the toolkit group
+
+class ToolkitGroup(ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
+    """The ``toolkit`` group: Chinese help, and every run goes through ``_run``."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None \
+                and not ctx.resilient_parsing:
+            from difflib import get_close_matches
+
+            message = _("No such command {name!r}.").format(name=name)
+            close = get_close_matches(name, list(self.commands))
+            if close:
+                message += _("Did you mean {possibility}?").format(possibility="、".join(close))
+            ctx.fail(message)
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader went away (`toolkit check … | head`). Typer would exit 1, which means
+            # "ledger errors"; this is an output that cannot be written.
+            silence_stdout()
+            raise typer.Exit(ExitStatus.UNUSABLE) from None
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             windows_expand_args: bool = True, **extra: Any) -> Any:
+        configure_streams()
+
+        def call() -> Any:
+            return super(ToolkitGroup, self).main(args=args, prog_name=prog_name or "toolkit",
+                                                  complete_var=complete_var,
+                                                  standalone_mode=False,
+                                                  windows_expand_args=windows_expand_args,
+                                                  **extra)
+
+        status = _run(call)
+        if standalone_mode:
+            sys.exit(int(status))
+        return status
+
+
+class ToolkitTyper(typer.Typer):
+    """A Typer whose commands are ToolkitCommands by default, so new commands need nothing."""
+
+    def command(self, name: Optional[str] = None, *, cls: Any = None,
+                **kwargs: Any) -> Callable[[Any], Any]:
+        return super().command(name, cls=cls or ToolkitCommand, **kwargs)
+
+
+localise_typer()
+
+app = ToolkitTyper(
+    name="toolkit",
+    help="巡察整改台账工具：校验台账、统计数字、生成整改进展情况通报。",
+    cls=ToolkitGroup,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="\b\n示例：\n  toolkit init ledgers/某单位巡察整改台账.xlsx\n  toolkit check ledgers/*.xlsx\n"
+           "  toolkit build ledgers -o out\n\n运行 toolkit 命令 -h 查看每个命令的用法。",
+)
+
+
+def _examples(*lines: str) -> str:
+    """The epilog of a command: its examples, kept line by line (\\b stops rewrapping)."""
+    return "\b\n示例：\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", is_eager=True, help="显示版本号并退出。"),
+) -> None:
+    """巡察整改台账工具：校验台账、统计数字、生成整改进展情况通报。"""
+    if version:
+        _say(f"toolkit {__version__}")
+        raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is None:
+        _say(ctx.get_help())
+        raise typer.Exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------- exit status and crashes
+
+def _run(call: Callable[[], Any]) -> ExitStatus | int:
+    """Run the command line; the one place where exceptions become exit statuses."""
+    from .errors import ToolkitError
+
+    click_exceptions = click.exceptions
+
+    try:
+        code = call()
+    except getattr(click_exceptions, "NoArgsIsHelpError", ()) as exc:
+        _say(exc.ctx.get_help())
+        return ExitStatus.OK
+    except click_exceptions.UsageError as exc:
+        _fail(_usage_message(exc))
+        return ExitStatus.UNUSABLE
+    except click_exceptions.ClickException as exc:  # e.g. a file option that cannot be opened
+        _fail(translate(exc.format_message()))
+        return ExitStatus.UNUSABLE
+    except ToolkitError as exc:  # cannot continue: unusable input or unwritable output
+        _fail(exc.message)
+        return ExitStatus.UNUSABLE
+    except (typer.Abort, KeyboardInterrupt):
+        _fail("已中止")
+        return 130
+    except OSError as exc:  # the disk or the system refused: not a bug, not the ledger
+        where = f"{_shown(exc.filename)}：" if exc.filename else ""
+        _fail(f"{where}无法读写（{exc.strerror or exc}）")
+        return ExitStatus.UNUSABLE
+    except Exception as exc:
+        _fail(crash_line(exc, log_crash(exc)))
+        return ExitStatus.INTERNAL
+    if isinstance(code, bool) or not isinstance(code, int):
+        return ExitStatus.OK
+    return code
+
+
+def _usage_message(exc: Any) -> str:
+    """One Chinese line for a usage error, with the help command to run."""
+    click_exceptions = click.exceptions
+    if isinstance(exc, click_exceptions.MissingParameter) and exc.param is not None:
+        name = argument_label(exc.param).rstrip(".") if exc.param.param_type_name == "argument" \
+            else "/".join(exc.param.opts)
+        key = "Missing argument {name}." if exc.param.param_type_name == "argument" \
+            else "Missing option {name}."
+        message = _(key).format(name=name)
+    elif isinstance(exc, click_exceptions.NoSuchOption):
+        message = _("No such option: {name}").format(name=exc.option_name)
+        if exc.possibilities:
+            message = _("No such option: {name} (Possible options: {possibilities})").format(
+                name=exc.option_name, possibilities="、".join(sorted(exc.possibilities)))
+    else:
+        message = translate(exc.format_message())
+    command = exc.ctx.command_path if exc.ctx is not None else "toolkit"
+    return f"用法错误：{message}（运行 {command} -h 查看用法）"
 
 
 # ---------------------------------------------------------------- printing helpers
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(0, width - _width(text))
-
 
 def format_table(headers: list[str], rows: list[list[str]]) -> str:
     """A plain text table that lines up with Chinese characters (two columns wide each)."""
@@ -62,45 +203,115 @@ def _json(data: object) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+def _shown(path: Path | str | None) -> str:
+    """A path as the clerk should read it: relative to where toolkit was run, when inside it."""
+    if path is None:
+        return ""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return str(absolute.relative_to(Path(os.path.abspath(os.getcwd()))))
+    except ValueError:
+        return str(absolute)
+
+
+def _where(finding: Finding) -> str:
+    """``整改台账!I12``: the sheet with the cell, as Excel writes a reference."""
+    if finding.sheet and finding.cell:
+        return f"{finding.sheet}!{finding.cell}"
+    return finding.cell or finding.sheet or "-"
+
+
+def _findings_lines(findings: Sequence[Finding], limit: int = SHOWN_FINDINGS) -> list[str]:
+    """A table of findings (position, column, value, message), the first ``limit`` of them."""
+    if not findings:
+        return []
+    rows = [[_where(f), SEVERITY_CN[f.severity], f.column or "-", _clip(f.value), f.message]
+            for f in findings[:limit]]
+    lines = format_table(["位置", "级别", "列", "值", "说明"], rows).splitlines()
+    if len(findings) > limit:
+        lines.append(f"另有 {len(findings) - limit} 个，见 toolkit check")
+    return lines
+
+
+def _clip(text: str, width: int = 24) -> str:
+    text = " ".join(str(text).split())
+    return text if _width(text) <= width else text[: width // 2] + "…"
+
+
+def _progress(items: Sequence[Path], label: str) -> Iterator[Path]:
+    """Each item, with a progress bar on a terminal and one plain line per item otherwise."""
+    if not items:
+        return
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[name]}"))
+        with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task(label, total=len(items), name="")
+            for item in items:
+                bar.update(task, name=item.name)
+                yield item
+                bar.advance(task)
+        return
+    for number, item in enumerate(items, 1):
+        _fail(f"{label} [{number}/{len(items)}] {item.name}")
+        yield item
+
+
+def _report_status(report: Any) -> ExitStatus:
+    return ExitStatus.LEDGER_ERRORS if report.errors else ExitStatus.OK
+
+
 # ---------------------------------------------------------------- init
 
-@app.command()
+@app.command(epilog=_examples("toolkit init ledgers/某单位巡察整改台账.xlsx",
+                              "toolkit init 台账/2024年第三轮/文联巡察整改台账.xlsx"))
 def init(
-    path: Path = typer.Argument(..., help="新台账的文件路径，如 ledgers/某单位巡察整改台账.xlsx"),
+    path: Path = typer.Argument(..., metavar="新台账",
+                                help="新台账的文件路径，如 ledgers/某单位巡察整改台账.xlsx"),
 ) -> None:
     """新建一个空白台账（标准表头、下拉选项、通报信息表），不会覆盖已有文件。"""
     from .atomic import write_atomic
     from .blank import blank_ledger_bytes
-    from .errors import ToolkitError
 
     if path.suffix.lower() != ".xlsx":
         _fail(f"{path.name}：台账文件名须以 .xlsx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
-    try:
-        write_atomic(path, blank_ledger_bytes(), overwrite=False)
-    except ToolkitError as exc:
-        _fail(exc.message)
+    folder = path.parent
+    new_folder = not folder.exists()
+    if folder.exists() and not folder.is_dir():
+        _fail(f"{_shown(folder)}：不是文件夹，无法在其中新建台账")
         raise typer.Exit(EXIT_UNUSABLE)
-    _say(f"已新建空白台账：{path}")
-    _say("请在“整改台账”表中逐行填写问题，在“通报信息”表中填写通报的基本信息。")
+    write_atomic(path, blank_ledger_bytes(), overwrite=False)
+    if new_folder:
+        _say(f"文件夹 {_shown(folder)} 原来不存在，已新建")
+    _say(f"已新建空白台账：{_shown(path)}")
+    _say("请在“整改台账”表中逐行填写问题，在“通报信息”表中填写通报的基本信息"
+         "（发文机关、巡察组、部署依据、统计截止日期、成文日期等，缺了通报不完整）。")
 
 
 # ---------------------------------------------------------------- check
 
-@app.command()
+@app.command(epilog=_examples("toolkit check ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit check ledgers/*.xlsx -o out",
+                              "toolkit check ledgers/市文联巡察整改台账.xlsx --json > 校验结果.json"))
 def check(
-    ledgers: list[Path] = typer.Argument(..., help="一个或多个台账文件（.xlsx）"),
+    ledgers: list[Path] = typer.Argument(..., metavar="台账", help="一个或多个台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出全部校验结果"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
-                                 help="通报输出文件夹，默认 out/；与其中的通报记录比较，"
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="以前生成的通报所在的文件夹，默认 out/：与其中保存的通报记录比较，"
                                       "状态倒退、时限延后、问题消失列为警告"),
 ) -> None:
-    """校验台账：逐格列出错误和警告。退出码 0 无错误，1 有错误，2 文件无法使用。"""
+    """校验台账：逐格列出错误和警告（如 整改台账!I12）。退出码 0 无错误，1 有错误，2 文件无法使用。"""
     from .errors import ToolkitError
     from .history import history_root
     from .pipeline import analyse
 
-    results, rows, code = [], [], EXIT_OK
+    results: list[dict[str, Any]] = []
+    rows: list[list[str]] = []
+    code = EXIT_OK
     for ledger in ledgers:
         try:
             report = analyse(ledger, history_dir=history_root(out_dir))
@@ -111,18 +322,17 @@ def check(
             if not as_json:
                 _fail(exc.message)
             continue
-        if report.errors:
-            code = max(code, EXIT_ERRORS)
+        code = max(code, _report_status(report))
         results.append({"file": str(ledger), "usable": True, "message": "",
                         "errors": len(report.errors), "warnings": len(report.warnings),
                         "findings": [f.to_dict() for f in report.findings]})
-        rows += [[ledger.name, f.cell or "-", SEVERITY_CN[f.severity], f.column or "-", f.message]
+        rows += [[ledger.name, _where(f), SEVERITY_CN[f.severity], f.column or "-", f.message]
                  for f in report.findings]
     if as_json:
         _json(results)
     else:
         if rows:
-            _say(format_table(["文件", "单元格", "级别", "列", "说明"], rows))
+            _say(format_table(["文件", "位置", "级别", "列", "说明"], rows))
             _say()
         for r in results:
             if r["usable"]:
@@ -133,45 +343,55 @@ def check(
 
 # ---------------------------------------------------------------- stats
 
-@app.command()
+# (key in ``stats --json``, column of the console table): one list, so the two always agree.
+STATS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("total", "问题数"), ("counts.已完成", "已完成"), ("counts.正在整改", "正在整改"),
+    ("counts.未完成", "未完成"), ("long_term", "长期坚持"), ("flagged", "点人点事"),
+    ("overdue", "逾期"), ("recovered_wan", "追赃挽损（万元）"), ("completion_rate", "完成率（%）"),
+)
+
+
+def _stats_value(data: dict, key: str) -> str:
+    value: Any = data
+    for part in key.split("."):
+        value = value[part]
+    return "-" if value is None else str(value)
+
+
+@app.command(epilog=_examples("toolkit stats ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit stats ledgers/市文联巡察整改台账.xlsx --json > 统计.json"))
 def stats(
-    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
-    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果"),
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果（键名与屏幕表格的列一一对应）"),
 ) -> None:
-    """统计台账：总数、已完成、正在整改、未完成、长期坚持、逾期，按类别和责任部门分列。"""
+    """统计台账：总数、已完成、正在整改、未完成、长期坚持、点人点事、逾期、追赃挽损、完成率，按类别和责任部门分列。"""
     from .count import stats_to_dict
-    from .errors import ToolkitError
     from .pipeline import analyse
 
-    try:
-        report = analyse(ledger)
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
+    report = analyse(ledger)
     data = stats_to_dict(report.stats)
-    code = EXIT_ERRORS if report.errors else EXIT_OK
+    code = _report_status(report)
     if as_json:
         data["errors"] = len(report.errors)
         _json(data)
         raise typer.Exit(code)
-    headers = ["", "问题数", "已完成", "正在整改", "未完成", "长期坚持", "逾期", "完成率"]
 
     def line(name: str, d: dict) -> list[str]:
-        c = d["counts"]
-        rate = "-" if d["completion_rate"] is None else f"{d['completion_rate']}%"
-        return [name, str(d["total"]), str(c["已完成"]), str(c["正在整改"]), str(c["未完成"]),
-                str(d["long_term"]), str(d["overdue"]), rate]
+        return [name] + [_stats_value(d, key) for key, _label in STATS_COLUMNS]
 
+    labels = [label for _key, label in STATS_COLUMNS]
     _say(report.stats.summary)
     _say()
-    _say(format_table(["合计"] + headers[1:], [line("全部问题", data)]))
+    _say(format_table(["合计"] + labels, [line("全部问题", data)]))
     _say()
-    _say(format_table(["问题类别"] + headers[1:], [line(d["name"], d) for d in data["by_category"]]))
+    _say(format_table(["问题类别"] + labels, [line(d["name"], d) for d in data["by_category"]]))
     _say()
-    _say(format_table(["责任部门"] + headers[1:], [line(d["name"], d) for d in data["by_unit"]]))
+    _say(format_table(["责任部门"] + labels, [line(d["name"], d) for d in data["by_unit"]]))
     if report.errors:
         _say()
-        _say(f"注意：台账有 {len(report.errors)} 个错误，相关行未计入统计；运行 toolkit check 查看。")
+        _say(f"注意：台账有 {len(report.errors)} 个错误，相关行未计入统计：")
+        for text in _findings_lines(report.errors):
+            _say(text)
     raise typer.Exit(code)
 
 
@@ -183,47 +403,81 @@ def _check_kind(kind: Optional[str]) -> None:
         raise typer.Exit(EXIT_UNUSABLE)
 
 
-def _history_warnings(result) -> list[str]:
-    """Changes since the last notice that must not go out unnoticed (see history.py)."""
-    if result.report is None:
-        return []
-    return [f"{result.ledger.name}：警告：{f.message}" for f in result.report.warnings
-            if f.code.startswith("history_")]
+IMPORTANT_CODES = ("overdue", "ledger_open", "ledger_locked", "locked", "open_in_editor")
+IMPORTANT_PREFIXES = ("history_",)  # regressions, deadlines moved later, vanished problems
 
 
-def _print_result(result) -> None:
+def _is_important(finding: Finding) -> bool:
+    """Warnings a clerk must see before a notice goes out: overdue rows, changes since the last
+    notice, a ledger open in Excel/WPS (the notice shows its last saved state)."""
+    code = finding.code
+    return (code in IMPORTANT_CODES or code.startswith(IMPORTANT_PREFIXES)
+            or "lock" in code or "open" in code)
+
+
+def _missing_official(result: Any) -> tuple[str, ...]:
+    from .official import missing_official_parts
+
+    return missing_official_parts(result.report.ledger.meta) if result.report is not None else ()
+
+
+def _built_word(result: Any) -> str:
+    missing = _missing_official(result)
+    return f"已生成（缺少：{'、'.join(missing)}）" if missing else "已生成"
+
+
+def _result_files(result: Any) -> list[str]:
+    return [_shown(p) for p in (result.notice, result.pdf, result.stats_book) if p is not None]
+
+
+def _result_details(result: Any) -> list[str]:
+    """What a clerk must read about one ledger's result, besides its row in the table."""
     from .build import BUILT, INVALID
 
-    for note in result.notes:
-        _say(note)
+    name = result.ledger.name
+    lines = list(result.notes)
     if result.outcome == BUILT:
-        made = f"已生成通报：{result.notice}"
-        if result.pdf:
-            made += f"（PDF：{result.pdf}）"
-        _say(made)
-        if result.stats_book:
-            _say(f"已生成统计表：{result.stats_book}")
-        _say(result.report.stats.summary)
-        for line in _history_warnings(result):
-            _say(line)
+        missing = _missing_official(result)
+        if missing:
+            lines.append(f"{name}：通报缺少{'、'.join(missing)}，还不能作为正式通报印发；"
+                         "请在台账的“通报信息”表中填写")
+        warnings = result.report.warnings
+        if warnings:
+            important = [f for f in warnings if _is_important(f)]
+            lines.append(f"{name}：警告 {len(warnings)} 个" + (
+                f"，其中需要注意的 {len(important)} 个：" if important else "（运行 toolkit check 查看）"))
+            lines += _findings_lines(important)
     elif result.outcome == INVALID:
-        rows = [[f.cell or "-", SEVERITY_CN[f.severity], f.column or "-", f.message]
-                for f in result.report.findings if f.severity == ERROR]
-        _fail(f"{result.ledger.name}：台账有 {len(rows)} 个错误，未生成新通报（原有通报保留）")
-        _fail(format_table(["单元格", "级别", "列", "说明"], rows))
-    else:
-        if result.notice:
-            _say(f"已生成通报：{result.notice}")
-        _fail(result.problem.message)
+        errors = result.report.errors
+        lines.append(f"{name}：台账有 {len(errors)} 个错误，未生成新通报（原有通报保留）：")
+        lines += _findings_lines(errors)
+    elif result.problem is not None:
+        lines.append(result.problem.message)
+    return lines
 
 
-@app.command()
+def _print_result(result: Any) -> None:
+    from .build import BUILT
+
+    for line in _result_details(result):
+        (_say if result.outcome == BUILT else _fail)(line)
+    if result.outcome == BUILT:
+        _say(f"{_built_word(result)}：" + "，".join(_result_files(result)))
+        _say(result.report.stats.summary)
+    elif result.notice:
+        _say(f"已生成通报：{_shown(result.notice)}")
+
+
+@app.command(epilog=_examples("toolkit render ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit render ledgers/市文联巡察整改台账.xlsx -o out/第三季度通报.docx --pdf",
+                              "toolkit render ledgers/市文联巡察整改台账.xlsx --kind 集中整改进展"))
 def render(
-    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output",
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="文件",
                                           help="通报文件路径（.docx），默认 out/<台账名>.docx"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
-    template: Optional[Path] = typer.Option(None, "--template", help="自定义模板（.docx）"),
+    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
+                                       help="通报类型：阶段性进展 或 集中整改进展"),
+    template: Optional[Path] = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
@@ -234,76 +488,85 @@ def render(
     if target.suffix.lower() != ".docx":
         _fail(f"{target.name}：输出文件名须以 .docx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
+    if pdf:
+        _fail(f"正在生成通报和 PDF：{ledger.name}")
     result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
 
-@app.command()
+def _build_row(result: Any) -> list[list[str]]:
+    """The rows of one ledger in build's result table: its own, then one per further file."""
+    from .build import BUILT, INVALID
+
+    name = result.ledger.name
+    if result.outcome == BUILT:
+        c = result.report.stats.overall
+        files = _result_files(result)
+        rows = [[name, _built_word(result), str(c.total), str(c.done), str(c.in_progress),
+                 str(c.not_done), str(len(result.report.warnings)), files[0]]]
+        return rows + [["", "", "", "", "", "", "", f] for f in files[1:]]
+    if result.outcome == INVALID:
+        return [[name, f"有 {len(result.report.errors)} 个错误，未生成", "", "", "", "", "",
+                 "错误见上"]]
+    reason = result.problem.reason if result.problem is not None else ""
+    # A readable ledger whose output failed is "not built"; an unreadable one is "unusable".
+    word = "无法使用" if result.report is None else ("已生成通报，PDF 未生成" if result.notice else "未生成")
+    files = [_shown(result.notice)] if result.notice else []
+    return [[name, word, "", "", "", "", "", reason]] + [["", "", "", "", "", "", "", f] for f in files]
+
+
+@app.command(epilog=_examples("toolkit build", "toolkit build ledgers -o out --pdf",
+                              "toolkit build 台账/2024年第三轮 -o 通报/2024年第三轮 --kind 集中整改进展"))
 def build(
-    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", help="通报输出文件夹，默认 out/"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, metavar="台账文件夹",
+                                  help="台账所在文件夹，默认 ledgers/"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="通报输出文件夹，默认 out/"),
+    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
+                                       help="通报类型：阶段性进展 或 集中整改进展"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
-    from .build import BUILT, INVALID, build_notice, find_ledgers, notice_path_for
+    from .build import build_notice, find_ledgers, notice_path_for
 
     _check_kind(kind)
     if not folder.is_dir():
-        _fail(f"{folder}：文件夹不存在")
+        _fail(f"{_shown(folder)}：文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     ledgers = find_ledgers(folder)
     if not ledgers:
-        _fail(f"{folder}：文件夹中没有台账（.xlsx）")
+        _fail(f"{_shown(folder)}：文件夹中没有台账（.xlsx）")
         raise typer.Exit(EXIT_UNUSABLE)
-    results = []
-    with typer.progressbar(ledgers, label="生成通报", file=sys.stderr) as bar:
-        for ledger in bar:
-            results.append(build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf))
-    rows = []
-    for r in results:
-        if r.outcome == BUILT:
-            c = r.report.stats.overall
-            rows.append([r.ledger.name, "已生成", str(c.total), str(c.done), str(c.in_progress),
-                         str(c.not_done), str(r.notice)])
-        elif r.outcome == INVALID:
-            rows.append([r.ledger.name, f"有 {len(r.report.errors)} 个错误，未生成", "", "", "", "",
-                         "运行 toolkit check 查看"])
-        else:
-            rows.append([r.ledger.name, "无法使用", "", "", "", "", r.problem.reason])
-    _say(format_table(["台账", "结果", "问题数", "已完成", "正在整改", "未完成", "通报/原因"], rows))
-    for r in results:
-        for note in r.notes:
-            _say(note)
-        if r.outcome == BUILT:
-            for line in _history_warnings(r):
-                _say(line)
-    raise typer.Exit(max(r.exit_code for r in results))
+    results = [build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf)
+               for ledger in _progress(ledgers, "生成通报")]
+    for result in results:  # details first, the table last: nothing is printed after it
+        for line in _result_details(result):
+            _say(line)
+    rows = [row for result in results for row in _build_row(result)]
+    _say(format_table(["台账", "结果", "问题数", "已完成", "正在整改", "未完成", "警告", "文件/原因"], rows))
+    raise typer.Exit(ExitStatus.worst(r.exit_code for r in results))
 
 
 # ---------------------------------------------------------------- diff
 
-@app.command()
+@app.command(epilog=_examples("toolkit diff ledgers/市文联巡察整改台账.xlsx",
+                              "toolkit diff ledgers/市文联巡察整改台账.xlsx --against 2024-12-20",
+                              "toolkit diff ledgers/市文联巡察整改台账.xlsx -o 通报 --json"))
 def diff(
-    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
-                                 help="通报输出文件夹（其中 .history 保存通报记录），默认 out/"),
-    against: Optional[str] = typer.Option(None, "--against",
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="以前生成的通报所在的文件夹（其中 .history 保存通报记录），默认 out/"),
+    against: Optional[str] = typer.Option(None, "--against", metavar="记录或日期",
                                           help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
                                                "取当天及以前最近的一份）；默认为上次通报"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出变化"),
 ) -> None:
     """列出台账自上次通报以来的变化：新完成、状态倒退、时限延后、问题文字修改、问题消失、新增问题。"""
-    from .errors import ToolkitError
     from .history import KINDS_CN, diff_ledger, history_root
 
-    try:
-        result = diff_ledger(ledger, history_root(out_dir), against=against)
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
-    code = EXIT_ERRORS if result.report.errors else EXIT_OK
+    result = diff_ledger(ledger, history_root(out_dir), against=against)
+    code = _report_status(result.report)
     if as_json:
         _json(result.to_dict())
         raise typer.Exit(code)
@@ -330,48 +593,48 @@ def diff(
 
 # ---------------------------------------------------------------- summary
 
-@app.command()
+@app.command(epilog=_examples("toolkit summary", "toolkit summary ledgers -o out/汇总.xlsx --notices out"))
 def summary(
-    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
-    output: Path = typer.Option(DEFAULT_OUT_DIR / "汇总.xlsx", "-o", "--output",
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, metavar="台账文件夹",
+                                  help="台账所在文件夹，默认 ledgers/"),
+    output: Path = typer.Option(DEFAULT_OUT_DIR / "汇总.xlsx", "-o", "--output", metavar="文件",
                                 help="汇总表文件路径（.xlsx），默认 out/汇总.xlsx"),
-    notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices",
-                                 help="通报输出文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
+    notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices", metavar="文件夹",
+                                 help="以前生成的通报所在的文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
 ) -> None:
-    """汇总文件夹中各单位台账：每本台账一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
-    from .errors import ToolkitError
+    """汇总文件夹中各单位台账：每本一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
     from .history import history_root
     from .rollup import HEADERS, summarise, table_rows
 
     if not folder.is_dir():
-        _fail(f"{folder}：文件夹不存在")
+        _fail(f"{_shown(folder)}：文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
     if output.suffix.lower() != ".xlsx":
         _fail(f"{output.name}：汇总表文件名须以 .xlsx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
-    try:
-        result, book = summarise(folder, output, history_dir=history_root(notices))
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
-    _say(format_table(list(HEADERS), table_rows(result)))
+    result, book = summarise(folder, output, history_dir=history_root(notices))
     for note in book.notes:
         _say(note)
+    _say(format_table(list(HEADERS), table_rows(result)))
     _say()
-    _say(f"已生成汇总表：{output}")
+    _say(f"已生成汇总表：{_shown(output)}")
     raise typer.Exit(result.exit_code)
 
 
 # ---------------------------------------------------------------- watch
 
-@app.command()
+@app.command(epilog=_examples("toolkit watch", "toolkit watch /srv/共享/台账 -o /srv/共享/通报 --pdf",
+                              "toolkit watch /mnt/巡察台账 -o /mnt/巡察台账/通报 --polling --interval 2"))
 def watch(
-    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, help="台账所在文件夹，默认 ledgers/"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", help="通报输出文件夹，默认 out/"),
+    folder: Path = typer.Argument(DEFAULT_LEDGER_DIR, metavar="台账文件夹",
+                                  help="台账所在文件夹，默认 ledgers/"),
+    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
+                                 help="通报输出文件夹，默认 out/"),
     polling: bool = typer.Option(False, "--polling",
                                  help="定时轮询文件夹（共享文件夹用；位于网络文件系统时自动启用）"),
-    interval: float = typer.Option(1.0, "--interval", min=0.1, help="轮询间隔（秒），默认 1"),
-    debounce: float = typer.Option(1.0, "--debounce", min=0.0,
+    interval: float = typer.Option(1.0, "--interval", min=0.1, metavar="秒",
+                                   help="轮询间隔（秒），默认 1"),
+    debounce: float = typer.Option(1.0, "--debounce", min=0.0, metavar="秒",
                                    help="台账最后一次变化后等待多少秒再生成，默认 1"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
@@ -383,7 +646,6 @@ def watch(
     import logging
     import signal
 
-    from .errors import ToolkitError
     from .watch import Watcher, log_formatter
 
     console = logging.StreamHandler(sys.stderr)
@@ -392,7 +654,7 @@ def watch(
     log.addHandler(console)
     log.setLevel(logging.INFO)
 
-    def _terminate(signum, frame):  # SIGTERM (systemd, kill) stops like Ctrl-C
+    def _terminate(signum: int, frame: Any) -> None:  # SIGTERM (systemd, kill) stops like Ctrl-C
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _terminate)
@@ -404,9 +666,6 @@ def watch(
         watcher.run()
     except KeyboardInterrupt:
         pass
-    except ToolkitError as exc:
-        _fail(exc.message)
-        raise typer.Exit(EXIT_UNUSABLE)
     finally:
         log.removeHandler(console)
     raise typer.Exit(EXIT_OK)
@@ -415,21 +674,8 @@ def watch(
 # ---------------------------------------------------------------- entry point
 
 def main() -> None:
-    """Console entry: usage errors become one Chinese line and exit code 2."""
-    try:
-        code = app(standalone_mode=False)
-    except typer.Abort:
-        _fail("已中止")
-        sys.exit(130)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.TyperException as exc:  # click's usage errors, vendored by typer
-        _fail(f"用法错误：{exc.format_message()}（运行 toolkit --help 查看用法）")
-        sys.exit(EXIT_UNUSABLE)
-    except KeyboardInterrupt:
-        _fail("已中止")
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    """Console entry (``toolkit``): ToolkitGroup.main maps everything to an exit status."""
+    app()
 
 
 if __name__ == "__main__":

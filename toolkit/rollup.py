@@ -19,6 +19,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 from .atomic import write_atomic
 from .build import find_ledgers
 from .errors import OutputError, RollupError, ToolkitError
+from .exit_status import ExitStatus
 from .history import last_snapshot_time
 from .model import Counts
 from .normalize import format_cn_date, format_wan
@@ -45,8 +46,9 @@ class RollupRow:
     last_build: datetime | None  # latest history snapshot, if any
 
     @property
-    def exit_code(self) -> int:
-        return {OK: 0, INVALID: 1, UNUSABLE: 2}[self.state]
+    def exit_code(self) -> ExitStatus:
+        return {OK: ExitStatus.OK, INVALID: ExitStatus.LEDGER_ERRORS,
+                UNUSABLE: ExitStatus.UNUSABLE}[self.state]
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,8 @@ class Rollup:
     as_of: date  # when the roll-up was made (each ledger has its own 统计截止日期)
 
     @property
-    def exit_code(self) -> int:
-        return max((r.exit_code for r in self.rows), default=0)
+    def exit_code(self) -> ExitStatus:
+        return ExitStatus.worst(r.exit_code for r in self.rows)
 
 
 def add_counts(a: Counts, b: Counts) -> Counts:
