@@ -224,8 +224,9 @@ STYLES = [
         "GwHeadSpace",
         "Normal",
         "GwHeadMark",
+        '<w:snapToGrid w:val="0"/>'
         f'<w:spacing w:before="0" w:after="0" w:line="{HEAD_SPACE}" w:lineRule="exact"/>'
-        '<w:snapToGrid w:val="0"/><w:ind w:firstLine="0"/>',
+        '<w:ind w:firstLine="0"/>',
         '<w:sz w:val="2"/><w:szCs w:val="2"/>',
     ),
     (
@@ -262,8 +263,9 @@ STYLES = [
         "GwDocNumber",
         "Normal",
         "GwTitle",
-        '<w:keepNext/><w:snapToGrid w:val="0"/>'
+        '<w:keepNext/>'
         f'<w:pBdr><w:bottom w:val="single" w:sz="{RED_LINE_SZ}" w:space="11" w:color="{RED}"/></w:pBdr>'
+        '<w:snapToGrid w:val="0"/>'
         f'<w:spacing w:before="{2 * LINE}" w:after="{2 * LINE}" w:line="{LINE}" w:lineRule="exact"/>'
         '<w:ind w:firstLine="0"/><w:jc w:val="center"/>',
         body_rpr(FANGSONG).replace(f'<w:spacing w:val="{CONDENSE}"/>', '<w:spacing w:val="0"/>'),
@@ -286,8 +288,8 @@ STYLES = [
         "Normal",
         "GwRecord",
         '<w:keepNext/><w:keepLines/>'
-        f'<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
         f'<w:tabs><w:tab w:val="right" w:pos="{TYPE_WIDTH - PAGE_CHAR}"/></w:tabs>'
+        f'<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
         f'<w:ind w:left="{PAGE_CHAR}" w:right="{PAGE_CHAR}" w:firstLine="0"/>'
         '<w:jc w:val="left"/>',
         rfonts(FANGSONG) + '<w:color w:val="000000"/><w:spacing w:val="0"/><w:kern w:val="0"/>'

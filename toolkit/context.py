@@ -621,6 +621,7 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
         "problems": problems,
         "flagged": flagged,
         "long_term": long_term,
-        **signature_layout(issuer, issue_date, _yes(meta.seal)),
+        **{k: v for k, v in signature_layout(issuer, issue_date, _yes(meta.seal)).items()
+           if k in ("seal", "signature_pad", "date_pad")},
         **_letterhead(meta, issuer),
     }
