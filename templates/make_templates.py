@@ -195,17 +195,29 @@ STYLES = [
         "GwDate",
         "GwBody",
         "GwBody",
-        '<w:ind w:left="0" w:right="0" w:firstLineChars="0" w:firstLine="0"/>'
+        # keep-with-next: a 版记 after the date stays on its page (no effect when last)
+        '<w:keepNext/><w:ind w:left="0" w:right="0" w:firstLineChars="0" w:firstLine="0"/>'
         '<w:jc w:val="left"/>',
         body_rpr(FANGSONG),
     ),
     (
-        # The date when a 版记 follows: kept with it on the last page.
-        "公文成文日期版记前",
-        "GwDateBeforeRecord",
+        # A date longer than the signature allows: right-indented two characters.
+        "公文成文日期右空二字",
+        "GwDateRight2",
         "GwDate",
-        "GwRecordCc",
-        "<w:keepNext/>",
+        "GwBody",
+        f'<w:ind w:left="0" w:right="{2 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="right"/>',
+        "",
+    ),
+    (
+        # With a seal (印章: 是): the date right-indented four characters.
+        "公文成文日期右空四字",
+        "GwDateRight4",
+        "GwDate",
+        "GwBody",
+        f'<w:ind w:left="0" w:right="{4 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="right"/>',
         "",
     ),
     (
@@ -661,8 +673,10 @@ def signature(w: Writer) -> None:
     w.para("公文署名", "{{ signature_pad }}{{ issuer }}")
     w.tag("endif")
     w.tag("if issue_date")
-    w.tag("if record")
-    w.para("公文成文日期版记前", "{{ date_pad }}{{ issue_date }}")
+    w.tag('if date_style == "right4"')
+    w.para("公文成文日期右空四字", "{{ issue_date }}")
+    w.tag('elif date_style == "right2"')
+    w.para("公文成文日期右空二字", "{{ issue_date }}")
     w.tag("else")
     w.para("公文成文日期", "{{ date_pad }}{{ issue_date }}")
     w.tag("endif")

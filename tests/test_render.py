@@ -42,7 +42,7 @@ def texts(doc) -> list[str]:
 
 def signature_of(got: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The last two paragraphs without the leading space that places them (§7.3.5)."""
-    return [(style, text.lstrip("\u3000 ")) for style, text in got[-2:]]
+    return [(style, text.lstrip("\u3000\u2002 ")) for style, text in got[-2:]]
 
 
 def style_texts(doc, style: str) -> list[str]:
@@ -499,7 +499,7 @@ def test_hostile_meta_category_and_summary(hostile_docs):
         t = texts(doc)
         assert "截至{{ as_of }}，共&lt;5&gt;个问题。" in t
         assert "{{ organisation }}&<x>" in t
-        assert t[-2].lstrip("\u3000 ") == "中共A&B<党组>"
+        assert t[-2].lstrip("\u3000\u2002 ") == "中共A&B<党组>"
         assert "第一方面问题：甲&乙<丙>" in t
         assert "（一）{{ sub }}" in t
     assert "整改时限：{{ d }}&。" in texts(hostile_docs[KIND_CENTRAL])

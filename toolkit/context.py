@@ -228,28 +228,34 @@ def _pad(chars: float) -> str:
     half character."""
     chars = max(0.0, chars)
     whole = int(chars)
-    return "\u3000" * whole + (" " if chars - whole >= 0.5 else "")
+    return "\u3000" * whole + ("\u2002" if chars - whole >= 0.5 else "")
 
 
 def signature_layout(issuer: str, issue_date: str, seal: bool) -> dict[str, Any]:
-    """Where the signature and the date start on the 28-character line (GB/T 9704 §7.3.5).
+    """Where the signature and the date go on the 28-character line (GB/T 9704 §7.3.5).
 
     Without a seal the signature is right-indented two characters and the date starts two
-    characters right of the signature's first character; a date that would then come closer
-    than two characters to the right edge is right-indented two characters and the signature
-    moves right with it. With a seal the date is right-indented four characters and the
-    signature centred over it. Returned as leading space (``signature_pad``, ``date_pad``)
-    and as character offsets from the left edge.
+    characters right of the signature's first character (``date_style`` "left": both placed
+    by leading space, so the offset is exact whatever the digits' width). A date that would
+    then come closer than two characters to the right edge is right-indented two characters
+    ("right2") and the signature starts two characters left of it. With a seal the date is
+    right-indented four characters ("right4") and the signature centred over it. A
+    right-aligned date is exact; the signature's place then rests on the date's estimated
+    width (half-width digits a little over half a character).
     """
-    n, d = _visual_width(issuer), _visual_width(issue_date)
-    if seal:
+    n, d = _visual_width(issuer), _date_width(issue_date)
+    date_style = "left"
+    if seal and issue_date:
+        date_style = "right4"
         date_start = LINE_CHARS - 4 - d
         sig_start = date_start + (d - n) / 2
     else:
         sig_start = LINE_CHARS - 2 - n
-        if issue_date and sig_start + 2 + d > LINE_CHARS - 2:
-            sig_start = LINE_CHARS - 2 - d - 2
         date_start = sig_start + 2
+        if issue_date and date_start + d > LINE_CHARS - 2:
+            date_style = "right2"
+            date_start = LINE_CHARS - 2 - d
+            sig_start = date_start - 2
     # Round to the half characters the padding can express, never past the left edge.
     sig_start = max(0.0, round(sig_start * 2) / 2)
     date_start = max(0.0, round(date_start * 2) / 2)
@@ -257,9 +263,16 @@ def signature_layout(issuer: str, issue_date: str, seal: bool) -> dict[str, Any]
         "seal": seal,
         "signature_start": sig_start,
         "date_start": date_start,
+        "date_style": date_style,
         "signature_pad": _pad(sig_start),
-        "date_pad": _pad(date_start),
+        "date_pad": _pad(date_start) if date_style == "left" else "",
     }
+
+
+def _date_width(text: str) -> float:
+    """A date's width in characters: digits a little over half a character (0.5 in 仿宋_GB2312,
+    0.6 in the Noto CJK substitutes)."""
+    return sum(0.55 if ord(ch) < 0x80 else 1 for ch in text)
 
 
 _YES = {"是", "有", "盖章", "加盖", "y", "yes", "true", "1", "√", "✓"}
@@ -622,6 +635,6 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
         "flagged": flagged,
         "long_term": long_term,
         **{k: v for k, v in signature_layout(issuer, issue_date, _yes(meta.seal)).items()
-           if k in ("seal", "signature_pad", "date_pad")},
+           if k in ("seal", "signature_pad", "date_pad", "date_style")},
         **_letterhead(meta, issuer),
     }
