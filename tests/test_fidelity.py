@@ -172,14 +172,14 @@ def test_signature_layout_without_seal():
 def test_long_date_moves_signature_left_of_it():
     lay = signature_layout("市文联党组", "2024年12月20日", False)
     assert lay["date_style"] == "right2"  # the date is right-indented two characters
-    assert lay["date_start"] == pytest.approx(28 - 2 - 7.4, abs=0.5)
+    assert lay["date_start"] == pytest.approx(28 - 2 - 7.8, abs=0.5)
     assert lay["signature_start"] == lay["date_start"] - 2
 
 
 def test_seal_centres_signature_over_date():
     lay = signature_layout("中共攀枝花市文联党组", "2024年12月20日", True)
     assert lay["date_style"] == "right4"
-    date_centre = 28 - 4 - 7.4 / 2
+    date_centre = 28 - 4 - 7.8 / 2
     assert lay["signature_start"] + 10 / 2 == pytest.approx(date_centre, abs=0.5)
 
 

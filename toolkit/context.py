@@ -272,7 +272,7 @@ def signature_layout(issuer: str, issue_date: str, seal: bool) -> dict[str, Any]
 def _date_width(text: str) -> float:
     """A date's width in characters: digits a little over half a character (0.5 in 仿宋_GB2312,
     0.6 in the Noto CJK substitutes)."""
-    return sum(0.55 if ord(ch) < 0x80 else 1 for ch in text)
+    return sum(0.6 if ord(ch) < 0x80 else 1 for ch in text)
 
 
 _YES = {"是", "有", "盖章", "加盖", "y", "yes", "true", "1", "√", "✓"}
