@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import zipfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -506,3 +507,22 @@ def test_fonts_missing_entirely_still_allow_the_config(tmp_path):
 
     xml = _font_config_xml("/etc/fonts/fonts.conf", font_substitutes({"Noto Serif CJK SC"}))
     assert "<string>zh-cn</string>" in xml and "Noto Serif CJK SC" in xml
+
+
+def test_build_says_which_font_substitutes_the_pdf_used(tmp_path, monkeypatch):
+    import toolkit.pdf as pdf_module
+    from toolkit.build import build_notice
+    from toolkit.pdf import FontSubstitute
+
+    def fake_convert(docx, target, timeout=120):
+        Path(target).write_bytes(b"%PDF-1.4 fake")
+
+    monkeypatch.setattr(pdf_module, "convert_to_pdf", fake_convert)
+    monkeypatch.setattr(pdf_module, "font_substitutes", lambda installed=None: [
+        FontSubstitute("仿宋_GB2312", "Noto Serif CJK SC", False),
+        FontSubstitute("楷体_GB2312", "AR PL UKai CN", False)])
+    ledger = seed_ledger(tmp_path / "台账.xlsx", "004")
+    result = build_notice(ledger, tmp_path / "out" / "通报.docx", pdf=True, records=False)
+    assert result.pdf is not None and result.pdf.read_bytes().startswith(b"%PDF-")
+    assert ("本机未安装公文字体，PDF 中使用替代字体：仿宋_GB2312→Noto Serif CJK SC，"
+            "楷体_GB2312→AR PL UKai CN") in result.notes
