@@ -17,8 +17,14 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from render_helpers import (
+    FULL_META,
+    make_problem,
+    make_report,
+    sample_problems,
+    seed_ledger,
+)
 
-from render_helpers import FULL_META, make_problem, make_report, sample_problems, seed_ledger
 from toolkit.context import (
     build_context,
     inline_items,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-
 from render_helpers import seed_ledger
 from test_pdf import BOTTOM, LEFT, PT_PER_MM, RIGHT, TOP, Line, bbox_pages, body_lines
+
 from toolkit.model import KIND_CENTRAL, KIND_STAGE
 from toolkit.pdf import convert_to_pdf, font_substitutes, soffice_available
 from toolkit.pipeline import analyse

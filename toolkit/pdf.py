@@ -19,8 +19,14 @@ from xml.sax.saxutils import escape
 
 from toolkit.errors import OutputError, PdfConversionError
 
-__all__ = ["convert_to_pdf", "soffice_available", "find_soffice", "font_substitutes",
-           "describe_substitutes", "FontSubstitute"]
+__all__ = [
+    "FontSubstitute",
+    "convert_to_pdf",
+    "describe_substitutes",
+    "find_soffice",
+    "font_substitutes",
+    "soffice_available",
+]
 
 _CANDIDATES = ("soffice", "libreoffice")
 
