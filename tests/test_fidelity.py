@@ -532,3 +532,13 @@ def test_build_says_which_font_substitutes_the_pdf_used(tmp_path, monkeypatch):
     assert result.pdf is not None and result.pdf.read_bytes().startswith(b"%PDF-")
     assert ("本机未安装公文字体，PDF 中使用替代字体：仿宋_GB2312→Noto Serif CJK SC，"
             "楷体_GB2312→AR PL UKai CN") in result.notes
+
+
+def test_title_from_meta_never_ends_with_a_lone_character():
+    # 21 characters of 2号 on a 20-character line
+    meta = dict(FULL_META, title="中共某市文联党组关于巡察整改进展情况的通报")
+    assert len(meta["title"]) == 21
+    ctx = build_context(make_report(sample_problems(), meta), KIND_STAGE)
+    lines = "\n".join(ctx["title_lines"]).split("\n")
+    assert "".join(lines) == meta["title"]
+    assert all(len(line) >= 2 for line in lines) and all(len(line) <= 20 for line in lines)

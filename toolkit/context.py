@@ -159,7 +159,7 @@ def _wrap_widths(text: str, first: float, width: float) -> list[float]:
     return lines
 
 
-def keep_last_line_full(text: str, indent: int = _INDENT_CHARS) -> str:
+def keep_last_line_full(text: str, indent: int = _INDENT_CHARS, width: int = LINE_CHARS) -> str:
     """``text`` with a line break put in where its last line would hold a single character.
 
     The heading is laid out as the office suite does on the 28-character grid (first line
@@ -168,9 +168,9 @@ def keep_last_line_full(text: str, indent: int = _INDENT_CHARS) -> str:
     few characters) so that no heading ends with a lone character.
     """
     if "\n" in text:
-        return "\n".join(keep_last_line_full(part, indent if i == 0 else 0)
+        return "\n".join(keep_last_line_full(part, indent if i == 0 else 0, width)
                          for i, part in enumerate(text.split("\n")))
-    widths = _wrap_widths(text, LINE_CHARS - indent, LINE_CHARS)
+    widths = _wrap_widths(text, width - indent, width)
     if len(widths) < 2 or widths[-1] > 1.0:
         return text
     # The last line starts at index ``cut``: bring it forward by a few characters.
@@ -518,7 +518,8 @@ def _label_format(meta) -> str:
 def _title(meta, issuer: str, kind: str) -> list[str]:
     """The title's lines: the 标题 key as written (its line breaks kept), else generated."""
     given = split_lines(meta.title)
-    return given or _title_lines(issuer, kind)
+    return [keep_last_line_full(line, 0, _TITLE_LINE_WIDTH) for line in given] or _title_lines(
+        issuer, kind)
 
 
 def _headings(meta, kind: str, num: dict[str, str], flagged_by: str) -> dict[str, str]:
