@@ -533,6 +533,11 @@ def _clean_package(doc) -> None:
             package.rels.pop(rid)
         elif rel.reltype == RT.EXTENDED_PROPERTIES:
             rel.target_part._blob = APP_XML.encode("utf-8")
+    # Word 2010's duplicate style sheet and an empty custom XML item: not needed, and the
+    # duplicate would keep the default template's styles next to ours.
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith(("/stylesWithEffects", "/customXml")):
+            doc.part.rels.pop(rid)
 
 
 def new_document(title: str):

@@ -417,6 +417,7 @@ def test_templates_are_built_from_a_clean_base(kind):
         app = zf.read("docProps/app.xml").decode("utf-8")
     assert not [n for n in names if "thumbnail" in n.lower()]
     assert "2013-12-23" not in core and "Macintosh" not in app
+    assert not [n for n in names if "stylesWithEffects" in n or n.startswith("customXml")]
 
 
 # ---------------------------------------------------------------------------------------------
