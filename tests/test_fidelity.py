@@ -17,6 +17,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from render_helpers import (
     FULL_META,
     make_problem,
@@ -543,3 +545,29 @@ def test_title_from_meta_never_ends_with_a_lone_character():
     lines = "\n".join(ctx["title_lines"]).split("\n")
     assert "".join(lines) == meta["title"]
     assert all(len(line) >= 2 for line in lines) and all(len(line) <= 20 for line in lines)
+
+
+def test_letterhead_and_record_text_reaches_the_document_verbatim():
+    hostile = "A&B<{{ x }}>〔2024〕{% if %}"
+    meta = dict(FULL_META, doc_number=hostile, issuer_mark=hostile + "文件", signer=hostile,
+                cc=hostile, printer=hostile, print_date="明天")
+    doc = open_docx(render_notice(make_report(sample_problems(), meta), KIND_CENTRAL))
+    texts = [p.text for p in doc.paragraphs]
+    assert texts[1] == hostile + "文件"
+    assert texts[2] == f"{hostile}\t签发人：{hostile}"
+    assert texts[-2] == f"抄送：{hostile}。" and texts[-1] == f"{hostile}\t明天印发"
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet="一二三四五六七八九十，。、“”（）ab1", min_size=0, max_size=90),
+       st.sampled_from([0, 2]))
+def test_keep_last_line_full_only_adds_breaks(text, indent):
+    from toolkit.context import _wrap_widths
+
+    out = keep_last_line_full(text, indent)
+    assert out.replace("\n", "") == text
+    assert out.count("\n") <= 1
+    if "\n" in out:
+        _, last = out.split("\n")
+        assert _wrap_widths(last, 28, 28)[-1] > 1 or len(_wrap_widths(last, 28, 28)) == 1
+        assert not last.startswith(tuple("，。、”）"))
