@@ -11,7 +11,8 @@ follows GB/T 9704-2012 《党政机关公文格式》 (see shared/spec/notice.md
 * 28 characters a line: a 16 pt character is wider than 156 mm / 28, so the body styles carry
   a condensed character spacing of -0.3 pt (16 - 0.3 = 15.7 pt; 28 x 15.7 = 439.6 pt fits in
   the 442.2 pt line, 29 characters do not);
-* every piece of formatting lives in a named paragraph style (标题, 正文, 一级标题 ...), with the
+* every piece of formatting lives in a named paragraph style (公文标题, 公文正文, 公文一级标题 ...; the
+  公文 prefix keeps them apart from the localised names of Word's built-in Title and Normal), with the
   East Asian font set through ``w:rFonts w:eastAsia``; the font table names the usual
   fallback of each font (``w:altName``);
 * page number ``— N —`` as a PAGE field, 4号 宋体, odd pages right and even pages left, one

@@ -224,7 +224,7 @@ def inline_items(lines: list[str]) -> list[dict[str, str]]:
 
 
 def _pad(chars: float) -> str:
-    """Leading space worth ``chars`` characters: ideographic spaces, a half-width space for a
+    """Leading space worth ``chars`` characters: ideographic spaces, an en space (U+2002) for a
     half character."""
     chars = max(0.0, chars)
     whole = int(chars)
