@@ -272,6 +272,7 @@ def test_nested_quotes_in_stage_heading(seeds):
     heading = "".join(by_style(doc, "GwHeading3")).replace("\n", "")
     assert "2.对“党组对文联工作前瞻性谋划不足，未将‘审计发现问题整改’纳入‘三重一大’事项研究。”" in heading
     assert nest_quotes("将“审计”纳入") == "将‘审计’纳入"
+    assert nest_quotes("将“落实‘三重一大’制度”纳入") == "将‘落实“三重一大”制度’纳入"
 
 
 @pytest.mark.parametrize("name", ["（二）基层党组织建设薄弱", "二、基层党组织建设薄弱",

@@ -189,10 +189,13 @@ def keep_last_line_full(text: str, indent: int = _INDENT_CHARS, width: int = LIN
     return text
 
 
+_NESTED_QUOTES = str.maketrans({"“": "‘", "”": "’", "‘": "“", "’": "”"})
+
+
 def nest_quotes(text: str) -> str:
-    """Quotation marks inside a quotation become single: “…” -> ‘…’ (the outer “” are added
-    by the caller)."""
-    return text.replace("“", "‘").replace("”", "’")
+    """The text of a quotation one level down: “…” become ‘…’ and ‘…’ become “…” (the outer
+    “” are added by the caller; quotation marks alternate by level)."""
+    return text.translate(_NESTED_QUOTES)
 
 
 def _problem_heading_lines(label: str, lines: list[str]) -> list[str]:
