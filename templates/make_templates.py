@@ -11,7 +11,8 @@ follows GB/T 9704-2012 《党政机关公文格式》 (see shared/spec/notice.md
 * 28 characters a line: a 16 pt character is wider than 156 mm / 28, so the body styles carry
   a condensed character spacing of -0.3 pt (16 - 0.3 = 15.7 pt; 28 x 15.7 = 439.6 pt fits in
   the 442.2 pt line, 29 characters do not);
-* every piece of formatting lives in a named paragraph style (标题, 正文, 一级标题 ...), with the
+* every piece of formatting lives in a named paragraph style (公文标题, 公文正文, 公文一级标题 ...; the
+  公文 prefix keeps them apart from the localised names of Word's built-in Title and Normal), with the
   East Asian font set through ``w:rFonts w:eastAsia``; the font table names the usual
   fallback of each font (``w:altName``);
 * page number ``— N —`` as a PAGE field, 4号 宋体, odd pages right and even pages left, one
@@ -24,6 +25,7 @@ both the script and the two .docx files. Clerks may restyle the generated files 
 from __future__ import annotations
 
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from docx import Document
@@ -65,6 +67,15 @@ CONDENSE = -6  # twentieths of a point: -0.3 pt
 CHAR = 320  # one 16 pt character in twips
 FOOTER_MM = 25  # footer distance: puts the page number's dashes about 7 mm below the type area
 PAGE_CHAR = 280  # one 14 pt character in twips
+TYPE_WIDTH = 8844  # 156 mm in twips
+RED = "FF0000"
+MARK_SZ = 72  # 发文机关标志: 36 pt (小初), twelve characters fill the line
+MARK_LONG_SZ = 52  # 26 pt (一号) for longer marks
+RED_LINE_SZ = 12  # eighths of a point: 1.5 pt
+THICK = 8  # 版记 first and last separator: 1 pt (0.35 mm)
+THIN = 6  # 版记 middle separator: 0.75 pt (0.25 mm)
+HEAD_SPACE = 1984  # 35 mm from the top of the type area to the mark (下行文)
+HEAD_SPACE_UP = 4535  # 80 mm (上行文, with 签发人)
 
 # ---------------------------------------------------------------------------------------------
 # Styles: (name, style id, type, based on, next, pPr xml, rPr xml)
@@ -98,9 +109,9 @@ def body_rpr(font: str, bold: bool = False) -> str:
 
 STYLES = [
     # name, id, based on, next, pPr, rPr
-    ("正文", "GwBody", "Normal", "GwBody", BODY_PPR, body_rpr(FANGSONG)),
+    ("公文正文", "GwBody", "Normal", "GwBody", BODY_PPR, body_rpr(FANGSONG)),
     (
-        "标题",
+        "公文标题",
         "GwTitle",
         "Normal",
         "GwBody",
@@ -116,7 +127,7 @@ STYLES = [
         f'<w:sz w:val="{TITLE_SZ}"/><w:szCs w:val="{TITLE_SZ}"/>',
     ),
     (
-        "一级标题",
+        "公文一级标题",
         "GwHeading1",
         "GwBody",
         "GwBody",
@@ -124,7 +135,7 @@ STYLES = [
         body_rpr(HEITI),
     ),
     (
-        "方面标题",
+        "公文方面标题",
         "GwCategory",
         "GwBody",
         "GwBody",
@@ -132,7 +143,7 @@ STYLES = [
         body_rpr(KAITI, bold=True),
     ),
     (
-        "二级标题",
+        "公文二级标题",
         "GwHeading2",
         "GwBody",
         "GwBody",
@@ -140,17 +151,17 @@ STYLES = [
         body_rpr(KAITI),
     ),
     (
-        "三级标题",
+        "公文三级标题",
         "GwHeading3",
         "GwBody",
         "GwBody",
-        # No keep-with-next: a problem heading can run to several lines, and keeping it with
-        # the next paragraph would leave large gaps at page bottoms.
-        '<w:outlineLvl w:val="4"/>',
+        # Keep with next, but not the lines together: a long problem heading may still break
+        # across pages, only its last line goes with the paragraph after it.
+        '<w:keepNext/><w:outlineLvl w:val="4"/>',
         body_rpr(FANGSONG),
     ),
     (
-        "标签行",
+        "公文标签行",
         "GwLabelLine",
         "GwBody",
         "GwBody",
@@ -160,7 +171,7 @@ STYLES = [
     (
         # The last body paragraph: kept on the page of the signature, so that the signature
         # and the date never stand alone on a page.
-        "正文末段",
+        "公文正文末段",
         "GwBodyLast",
         "GwBody",
         "GwSignature",
@@ -168,26 +179,168 @@ STYLES = [
         body_rpr(FANGSONG),
     ),
     (
-        "署名",
+        # Signature and date (GB/T 9704 §7.3.5) start where the context's leading space
+        # (signature_pad / date_pad, on the 28-character grid) puts them: left-aligned, so the
+        # date's first character is exactly two characters right of the signature's.
+        "公文署名",
         "GwSignature",
         "GwBody",
         "GwDate",
         f'<w:keepNext/><w:spacing w:before="{LINE}" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
-        f'<w:ind w:rightChars="200" w:right="{2 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
-        '<w:jc w:val="right"/>',
+        '<w:ind w:left="0" w:right="0" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="left"/>',
         body_rpr(FANGSONG),
     ),
     (
-        "成文日期",
+        "公文成文日期",
         "GwDate",
         "GwBody",
         "GwBody",
-        f'<w:ind w:rightChars="400" w:right="{4 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
-        '<w:jc w:val="right"/>',
+        # keep-with-next: a 版记 after the date stays on its page (no effect when last)
+        '<w:keepNext/><w:ind w:left="0" w:right="0" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="left"/>',
         body_rpr(FANGSONG),
     ),
     (
-        "页码",
+        # A date longer than the signature allows: right-indented two characters.
+        "公文成文日期右空二字",
+        "GwDateRight2",
+        "GwDate",
+        "GwBody",
+        f'<w:ind w:left="0" w:right="{2 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="right"/>',
+        "",
+    ),
+    (
+        # With a seal (印章: 是): the date right-indented four characters.
+        "公文成文日期右空四字",
+        "GwDateRight4",
+        "GwDate",
+        "GwBody",
+        f'<w:ind w:left="0" w:right="{4 * CHAR}" w:firstLineChars="0" w:firstLine="0"/>'
+        '<w:jc w:val="right"/>',
+        "",
+    ),
+    (
+        # The contact paragraph: left-aligned, so a line before a long e-mail address or
+        # telephone number is not stretched character by character.
+        "公文联系方式",
+        "GwContact",
+        "GwBody",
+        "GwSignature",
+        '<w:keepNext/><w:jc w:val="left"/>',
+        body_rpr(FANGSONG),
+    ),
+    (
+        # 版头 (§7.2): blank space above the 发文机关标志, 35 mm (下行文) or 80 mm (上行文).
+        "公文版头留空",
+        "GwHeadSpace",
+        "Normal",
+        "GwHeadMark",
+        '<w:snapToGrid w:val="0"/>'
+        f'<w:spacing w:before="0" w:after="0" w:line="{HEAD_SPACE}" w:lineRule="exact"/>'
+        '<w:ind w:firstLine="0"/>',
+        '<w:sz w:val="2"/><w:szCs w:val="2"/>',
+    ),
+    (
+        "公文版头留空上行文",
+        "GwHeadSpaceUp",
+        "GwHeadSpace",
+        "GwHeadMark",
+        f'<w:spacing w:before="0" w:after="0" w:line="{HEAD_SPACE_UP}" w:lineRule="exact"/>',
+        "",
+    ),
+    (
+        "公文发文机关标志",
+        "GwHeadMark",
+        "Normal",
+        "GwDocNumber",
+        '<w:keepNext/><w:snapToGrid w:val="0"/>'
+        '<w:spacing w:before="0" w:after="0" w:line="240" w:lineRule="auto"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="center"/>',
+        rfonts(XIAOBIAOSONG) + f'<w:color w:val="{RED}"/><w:spacing w:val="0"/><w:kern w:val="0"/>'
+        f'<w:sz w:val="{MARK_SZ}"/><w:szCs w:val="{MARK_SZ}"/>',
+    ),
+    (
+        "公文发文机关标志长",
+        "GwHeadMarkLong",
+        "GwHeadMark",
+        "GwDocNumber",
+        "",
+        f'<w:sz w:val="{MARK_LONG_SZ}"/><w:szCs w:val="{MARK_LONG_SZ}"/>',
+    ),
+    (
+        # 发文字号 two lines below the mark, centred; the red separator line 4 mm below it,
+        # the title two lines below the line.
+        "公文发文字号",
+        "GwDocNumber",
+        "Normal",
+        "GwTitle",
+        '<w:keepNext/>'
+        f'<w:pBdr><w:bottom w:val="single" w:sz="{RED_LINE_SZ}" w:space="11" w:color="{RED}"/></w:pBdr>'
+        '<w:snapToGrid w:val="0"/>'
+        f'<w:spacing w:before="{2 * LINE}" w:after="{2 * LINE}" w:line="{LINE}" w:lineRule="exact"/>'
+        '<w:ind w:firstLine="0"/><w:jc w:val="center"/>',
+        body_rpr(FANGSONG).replace(f'<w:spacing w:val="{CONDENSE}"/>', '<w:spacing w:val="0"/>'),
+    ),
+    (
+        # 上行文: 发文字号 one character in from the left, 签发人 one character in from the right.
+        "公文发文字号上行文",
+        "GwDocNumberUp",
+        "GwDocNumber",
+        "GwTitle",
+        f'<w:tabs><w:tab w:val="right" w:pos="{TYPE_WIDTH - CHAR}"/></w:tabs>'
+        f'<w:ind w:left="{CHAR}" w:firstLine="0"/><w:jc w:val="left"/>',
+        "",
+    ),
+    (
+        # 版记 (§7.4): after the date, on the last page (kept with the signature); 4号 仿宋,
+        # one character in. (A frame at the page foot is not kept by LibreOffice.)
+        "公文版记",
+        "GwRecord",
+        "Normal",
+        "GwRecord",
+        '<w:keepNext/><w:keepLines/>'
+        f'<w:tabs><w:tab w:val="right" w:pos="{TYPE_WIDTH - PAGE_CHAR}"/></w:tabs>'
+        f'<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="{LINE}" w:lineRule="exact"/>'
+        f'<w:ind w:left="{PAGE_CHAR}" w:right="{PAGE_CHAR}" w:firstLine="0"/>'
+        '<w:jc w:val="left"/>',
+        rfonts(FANGSONG) + '<w:color w:val="000000"/><w:spacing w:val="0"/><w:kern w:val="0"/>'
+        f'<w:sz w:val="{PAGE_SZ}"/><w:szCs w:val="{PAGE_SZ}"/>',
+    ),
+    (
+        # 抄送: thick line above, thin line below (the next line's separator)
+        "公文版记抄送",
+        "GwRecordCc",
+        "GwRecord",
+        "GwRecordPrint",
+        f'<w:pBdr><w:top w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/>'
+        f'<w:bottom w:val="single" w:sz="{THIN}" w:space="1" w:color="000000"/></w:pBdr>'
+        f'<w:spacing w:before="{2 * LINE}"/>'
+        f'<w:ind w:left="{4 * PAGE_CHAR}" w:right="{PAGE_CHAR}" w:hanging="{3 * PAGE_CHAR}"/>',
+        "",
+    ),
+    (
+        # 印发机关 left, 印发日期 right; thick line below (and above when there is no 抄送)
+        "公文版记印发",
+        "GwRecordPrint",
+        "GwRecord",
+        "GwBody",
+        f'<w:pBdr><w:bottom w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/></w:pBdr>',
+        "",
+    ),
+    (
+        "公文版记印发首行",
+        "GwRecordPrintOnly",
+        "GwRecordPrint",
+        "GwBody",
+        f'<w:pBdr><w:top w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/>'
+        f'<w:bottom w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/></w:pBdr>'
+        f'<w:spacing w:before="{2 * LINE}"/>',
+        "",
+    ),
+    (
+        "公文页码",
         "GwPageNumber",
         "Normal",
         "GwPageNumber",
@@ -198,7 +351,7 @@ STYLES = [
         f'<w:sz w:val="{PAGE_SZ}"/><w:szCs w:val="{PAGE_SZ}"/>',
     ),
     (
-        "页码偶数页",
+        "公文页码偶数页",
         "GwPageNumberEven",
         "GwPageNumber",
         "GwPageNumberEven",
@@ -218,7 +371,10 @@ STYLES = [
 ]
 
 CHAR_STYLES = [
-    ("标签", "GwLabel", "<w:b/><w:bCs/>"),
+    ("公文标签", "GwLabel", "<w:b/><w:bCs/>"),
+    # The lead-in （一）…。 of a free-text paragraph: 楷体, like a 二级标题 (GB/T 9704 §7.3.3).
+    ("公文段首标题", "GwInlineHeading", rfonts(KAITI)),
+    ("公文签发人姓名", "GwSignerName", rfonts(KAITI)),
 ]
 
 STYLE_IDS = {name: sid for name, sid, *_ in STYLES}
@@ -359,6 +515,32 @@ def _page_setup(doc) -> None:
 
 
 
+TEMPLATE_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)  # fixed: the generator is repeatable
+APP_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties" '
+    'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+    "<Template>Normal.dotm</Template><Application>toolkit</Application><DocSecurity>0</DocSecurity>"
+    "</Properties>"
+)
+
+
+def _clean_package(doc) -> None:
+    """python-docx's default package, without what its own template brings along: the blank
+    thumbnail and the "Microsoft Macintosh Word" application properties."""
+    package = doc.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package.rels.pop(rid)
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:
+            rel.target_part._blob = APP_XML.encode("utf-8")
+    # Word 2010's duplicate style sheet and an empty custom XML item: not needed, and the
+    # duplicate would keep the default template's styles next to ours.
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype.endswith(("/stylesWithEffects", "/customXml")):
+            doc.part.rels.pop(rid)
+
+
 def new_document(title: str):
     doc = Document()
     body = doc.element.body
@@ -368,10 +550,14 @@ def new_document(title: str):
     _font_table(doc)
     _settings(doc)
     _page_setup(doc)
+    _clean_package(doc)
     props = doc.core_properties
     props.title = title
     props.author = ""
     props.last_modified_by = ""
+    props.created = TEMPLATE_DATE
+    props.modified = TEMPLATE_DATE
+    props.last_printed = TEMPLATE_DATE
     props.comments = ""
     props.subject = "巡察整改进展情况的通报模板"
     props.keywords = ""
@@ -397,10 +583,14 @@ class Writer:
         self.sectPr.addprevious(p)
 
     def para(self, style: str, *runs: str | tuple[str, str]) -> None:
-        """A paragraph of style ``style``; a run is text, or (character style name, text)."""
+        """A paragraph of style ``style``; a run is text, (character style name, text), or
+        TAB."""
         sid = STYLE_IDS[style]
         xml = [f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{sid}\"/></w:pPr>"]
         for run in runs:
+            if run is TAB:
+                xml.append("<w:r><w:tab/></w:r>")
+                continue
             if isinstance(run, tuple):
                 cstyle, text = run
                 csid = dict((n, i) for n, i, _ in CHAR_STYLES)[cstyle]
@@ -415,61 +605,115 @@ class Writer:
         """A control paragraph ``{%p statement %}``; docxtpl removes the whole paragraph."""
         self.para("模板指令", "{%p " + statement + " %}")
 
-    def blank(self, style: str = "正文") -> None:
+    def blank(self, style: str = "公文正文") -> None:
         self.para(style)
+
+
+TAB = ("tab",)  # a tab run in Writer.para
 
 
 def _x(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def lines(w: Writer, var: str, style: str = "正文", label: str | None = None) -> None:
+def lines(w: Writer, var: str, style: str = "公文正文", label: str | None = None) -> None:
     """One paragraph per item of the list ``var``; ``label`` (bold) before the first one."""
     w.tag(f"for line in {var}")
     if label:
-        w.para(style, ("标签", "{% if loop.first %}" + label + "{% endif %}"), "{{ line }}")
+        w.para(style, ("公文标签", "{% if loop.first %}" + label + "{% endif %}"), "{{ line }}")
     else:
         w.para(style, "{{ line }}")
     w.tag("endfor")
 
 
-def last_lines(w: Writer, var: str, last_condition: str = "loop.last") -> None:
-    """Like ``lines``, but the paragraph for which ``last_condition`` holds is 正文末段."""
-    w.tag(f"for line in {var}")
-    w.tag(f"if {last_condition}")
-    w.para("正文末段", "{{ line }}")
-    w.tag("else")
-    w.para("正文", "{{ line }}")
-    w.tag("endif")
+def free_text(w: Writer, var: str, last_condition: str | None = None) -> None:
+    """One paragraph per item of ``var`` (a list of {lead, rest}): a lead-in ``（一）…。`` in
+    the 楷体 character style, the rest as body text. With ``last_condition``, the paragraph
+    for which it holds is 公文正文末段 (kept with the signature)."""
+    runs = (("公文段首标题", "{{ item.lead }}"), "{{ item.rest }}")
+    w.tag(f"for item in {var}")
+    if last_condition:
+        w.tag(f"if {last_condition}")
+        w.para("公文正文末段", *runs)
+        w.tag("else")
+    w.para("公文正文", *runs)
+    if last_condition:
+        w.tag("endif")
     w.tag("endfor")
 
 
-def heading1(w: Writer, key: str, text: str) -> None:
-    w.para("一级标题", "{{ num." + key + " }}" + text)
+def heading1(w: Writer, key: str) -> None:
+    w.para("公文一级标题", "{{ headings." + key + " }}")
+
+
+def letterhead(w: Writer) -> None:
+    """版头 (GB/T 9704 §7.2), only when the ledger gives a 发文字号."""
+    w.tag("if letterhead")
+    w.tag("if signer")
+    w.para("公文版头留空上行文")
+    w.tag("else")
+    w.para("公文版头留空")
+    w.tag("endif")
+    w.tag("if issuer_mark_long")
+    w.para("公文发文机关标志长", "{{ issuer_mark }}")
+    w.tag("else")
+    w.para("公文发文机关标志", "{{ issuer_mark }}")
+    w.tag("endif")
+    w.tag("if signer")
+    w.para("公文发文字号上行文", "{{ doc_number }}", TAB, "签发人：",
+           ("公文签发人姓名", "{{ signer }}"))
+    w.tag("else")
+    w.para("公文发文字号", "{{ doc_number }}")
+    w.tag("endif")
+    w.tag("endif")
 
 
 def common_head(w: Writer) -> None:
-    w.para("标题", "{{ title }}")
-    w.para("正文", "{{ opening }}")
+    letterhead(w)
+    w.para("公文标题", "{{ title }}")
+    w.para("公文正文", "{{ opening }}")
 
 
 def signature(w: Writer) -> None:
     w.tag("if issuer")
-    w.para("署名", "{{ issuer }}")
+    w.para("公文署名", "{{ signature_pad }}{{ issuer }}")
     w.tag("endif")
     w.tag("if issue_date")
-    w.para("成文日期", "{{ issue_date }}")
+    w.tag('if date_style == "right4"')
+    w.para("公文成文日期右空四字", "{{ issue_date }}")
+    w.tag('elif date_style == "right2"')
+    w.para("公文成文日期右空二字", "{{ issue_date }}")
+    w.tag("else")
+    w.para("公文成文日期", "{{ date_pad }}{{ issue_date }}")
+    w.tag("endif")
+    w.tag("endif")
+    record(w)
+
+
+def record(w: Writer) -> None:
+    """版记 (GB/T 9704 §7.4) in a frame at the foot of the last page."""
+    w.tag("if record")
+    w.tag("if cc")
+    w.para("公文版记抄送", "抄送：{{ cc }}。")
+    w.tag("endif")
+    w.tag("if printer or print_date")
+    w.tag("if cc")
+    w.para("公文版记印发", "{{ printer }}", TAB, "{{ print_date }}")
+    w.tag("else")
+    w.para("公文版记印发首行", "{{ printer }}", TAB, "{{ print_date }}")
+    w.tag("endif")
+    w.tag("endif")
     w.tag("endif")
 
 
 def categories(w: Writer, problem_block) -> None:
     w.tag("for category in categories")
     w.tag("if category.heading")
-    w.para("方面标题", "{{ category.heading }}")
+    w.para("公文方面标题", "{{ category.heading }}")
     w.tag("endif")
     w.tag("for sub in category.subcategories")
     w.tag("if sub.heading")
-    w.para("二级标题", "{{ sub.heading }}")
+    w.para("公文二级标题", "{{ sub.heading }}")
     w.tag("endif")
     w.tag("for problem in sub.problems")
     problem_block(w)
@@ -482,16 +726,12 @@ def categories(w: Writer, problem_block) -> None:
 
 
 def stage_problem(w: Writer) -> None:
-    w.tag("for line in problem.lines")
-    w.para(
-        "三级标题",
-        "{% if loop.first %}{{ problem.label }}对“{% endif %}{{ line }}"
-        "{% if loop.last %}”的整改进展情况{% endif %}",
-    )
+    w.tag("for line in problem.heading_lines")
+    w.para("公文三级标题", "{{ line }}")
     w.tag("endfor")
-    w.para("正文", ("标签", "整改状态："), "{{ problem.status_label }}。")
+    w.para("公文正文", ("公文标签", "整改状态："), "{{ problem.status_label }}。")
     w.tag("if problem.progress_lines")
-    w.para("标签行", ("标签", "整改过程："))
+    w.para("公文标签行", ("公文标签", "整改过程："))
     lines(w, "problem.progress_lines")
     w.tag("endif")
 
@@ -501,17 +741,21 @@ def build_stage():
     w = Writer(doc)
     common_head(w)
     w.tag("if organisation")
-    heading1(w, "organisation", "扛牢政治责任，切实抓好巡察整改工作")
-    lines(w, "organisation")
+    heading1(w, "organisation")
+    free_text(w, "organisation_items")
     w.tag("endif")
-    heading1(w, "progress", "坚持对账销号，确保巡察整改工作取得实效")
+    heading1(w, "progress")
     w.tag("if summary")
-    w.para("正文", "{{ summary }}")
+    w.para("公文正文", "{{ summary }}")
     w.tag("endif")
     categories(w, stage_problem)
+    w.tag("if long_term_measures")
+    heading1(w, "long_term")
+    free_text(w, "long_term_measures_items", "loop.last and not next_steps")
+    w.tag("endif")
     w.tag("if next_steps")
-    heading1(w, "next_steps", "下一步工作安排")
-    last_lines(w, "next_steps")
+    heading1(w, "next_steps")
+    free_text(w, "next_steps_items", "loop.last")
     w.tag("endif")
     signature(w)
     return doc
@@ -522,14 +766,14 @@ def build_stage():
 
 def central_problem(w: Writer) -> None:
     w.tag("for line in problem.lines")
-    w.para("正文", "{% if loop.first %}{{ problem.label }}{% endif %}{{ line }}")
+    w.para("公文正文", "{% if loop.first %}{{ problem.label }}{% endif %}{{ line }}")
     w.tag("endfor")
     lines(w, "problem.measures_lines", label="整改措施：")
     lines(w, "problem.progress_lines", label="整改进展：")
     w.tag("if problem.deadline")
-    w.para("正文", ("标签", "整改时限："), "{{ problem.deadline }}。")
+    w.para("公文正文", ("公文标签", "整改时限："), "{{ problem.deadline }}。")
     w.tag("endif")
-    w.para("正文", ("标签", "整改状态："), "{{ problem.status_label }}。")
+    w.para("公文正文", ("公文标签", "整改状态："), "{{ problem.status_label }}。")
 
 
 def build_central():
@@ -537,33 +781,36 @@ def build_central():
     w = Writer(doc)
     common_head(w)
     w.tag("if organisation")
-    heading1(w, "organisation", "党组及主要负责人组织整改落实情况")
-    lines(w, "organisation")
+    heading1(w, "organisation")
+    free_text(w, "organisation_items")
     w.tag("endif")
     w.tag("if flagged")
-    heading1(w, "flagged", "{{ flagged_by }}点人点事问题整改情况")
+    heading1(w, "flagged")
     w.tag("for problem in flagged")
     central_problem(w)
     w.tag("endfor")
     w.tag("endif")
-    heading1(w, "completed", "集中整改期内已完成的整改事项")
+    heading1(w, "completed")
     w.tag("if summary")
-    w.para("正文", "{{ summary }}")
+    w.para("公文正文", "{{ summary }}")
     w.tag("endif")
     categories(w, central_problem)
     w.tag("if long_term or long_term_measures")
-    heading1(w, "long_term", "对长期整改任务采取的重要举措和取得的阶段性成效")
+    heading1(w, "long_term")
+    # The 长期整改举措 paragraphs open the section, before the long-term items, so that they
+    # do not read as part of the last item.
+    free_text(w, "long_term_measures_items",
+              "loop.last and not long_term and not next_steps and not contact")
     w.tag("for problem in long_term")
     central_problem(w)
     w.tag("endfor")
-    lines(w, "long_term_measures")
     w.tag("endif")
     w.tag("if next_steps")
-    heading1(w, "next_steps", "下一步整改工作安排")
-    last_lines(w, "next_steps", "loop.last and not contact")
+    heading1(w, "next_steps")
+    free_text(w, "next_steps_items", "loop.last and not contact")
     w.tag("endif")
     w.tag("if contact")
-    w.para("正文末段", "{{ contact }}")
+    w.para("公文联系方式", "{{ contact }}")
     w.tag("endif")
     signature(w)
     return doc

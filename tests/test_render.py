@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from render_helpers import FULL_META, make_problem, make_report, sample_problems
 from toolkit.errors import TemplateError
 from toolkit.model import DONE, IN_PROGRESS, KIND_CENTRAL, KIND_STAGE, Counts, Stats
-from toolkit.context import build_context, clean_text, cn_numeral, split_lines
+from toolkit.context import build_context, clean_text, cn_numeral, nest_quotes, split_lines
 from toolkit.render import TEMPLATE_DIR, render_notice, template_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,11 @@ def paragraphs(doc) -> list[tuple[str, str]]:
 
 def texts(doc) -> list[str]:
     return [p.text for p in doc.paragraphs]
+
+
+def signature_of(got: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The last two paragraphs without the leading space that places them (§7.3.5)."""
+    return [(style, text.lstrip("\u3000\u2002 ")) for style, text in got[-2:]]
 
 
 def style_texts(doc, style: str) -> list[str]:
@@ -99,17 +104,17 @@ def _ppr(style):
 @pytest.mark.parametrize(
     "name, font, size",
     [
-        ("正文", "仿宋_GB2312", 32),
-        ("标题", "方正小标宋简体", 44),
-        ("一级标题", "黑体", 32),
-        ("二级标题", "楷体_GB2312", 32),
-        ("三级标题", "仿宋_GB2312", 32),
-        ("方面标题", "楷体_GB2312", 32),
-        ("标签行", "仿宋_GB2312", 32),
-        ("正文末段", "仿宋_GB2312", 32),
-        ("署名", "仿宋_GB2312", 32),
-        ("成文日期", "仿宋_GB2312", 32),
-        ("页码", "宋体", 28),
+        ("公文正文", "仿宋_GB2312", 32),
+        ("公文标题", "方正小标宋简体", 44),
+        ("公文一级标题", "黑体", 32),
+        ("公文二级标题", "楷体_GB2312", 32),
+        ("公文三级标题", "仿宋_GB2312", 32),
+        ("公文方面标题", "楷体_GB2312", 32),
+        ("公文标签行", "仿宋_GB2312", 32),
+        ("公文正文末段", "仿宋_GB2312", 32),
+        ("公文署名", "仿宋_GB2312", 32),
+        ("公文成文日期", "仿宋_GB2312", 32),
+        ("公文页码", "宋体", 28),
     ],
 )
 def test_named_styles_carry_east_asian_fonts(rendered, name, font, size):
@@ -122,7 +127,7 @@ def test_named_styles_carry_east_asian_fonts(rendered, name, font, size):
 
 
 def test_body_style_has_grid_spacing_indent_and_condensing(rendered):
-    style = open_docx(rendered).styles["正文"]
+    style = open_docx(rendered).styles["公文正文"]
     spacing = _ppr(style).find(qn("w:spacing"))
     assert spacing.get(qn("w:line")) == "578" and spacing.get(qn("w:lineRule")) == "exact"
     ind = _ppr(style).find(qn("w:ind"))
@@ -133,12 +138,13 @@ def test_body_style_has_grid_spacing_indent_and_condensing(rendered):
 
 def test_signature_and_date_styles(rendered):
     styles = open_docx(rendered).styles
-    sig = _ppr(styles["署名"])
-    assert sig.find(qn("w:jc")).get(qn("w:val")) == "right"
-    assert sig.find(qn("w:ind")).get(qn("w:right")) == "640"  # two characters
+    sig = _ppr(styles["公文署名"])
+    # left-aligned: the context's leading space puts signature and date on the grid (§7.3.5)
+    assert sig.find(qn("w:jc")).get(qn("w:val")) == "left"
+    assert sig.find(qn("w:ind")).get(qn("w:firstLine")) == "0"
     assert sig.find(qn("w:spacing")).get(qn("w:before")) == "578"  # one blank line
-    assert _ppr(styles["成文日期"]).find(qn("w:jc")).get(qn("w:val")) == "right"
-    assert _ppr(styles["标题"]).find(qn("w:jc")).get(qn("w:val")) == "center"
+    assert _ppr(styles["公文成文日期"]).find(qn("w:jc")).get(qn("w:val")) == "left"
+    assert _ppr(styles["公文标题"]).find(qn("w:jc")).get(qn("w:val")) == "center"
 
 
 def test_font_table_names_fallbacks(rendered):
@@ -166,8 +172,8 @@ def test_footer_page_field_odd_right_even_left(rendered):
     doc = open_docx(rendered)
     assert doc.settings.odd_and_even_pages_header_footer
     sec = doc.sections[0]
-    for footer, style, align in [(sec.footer, "页码", "right"),
-                                 (sec.even_page_footer, "页码偶数页", "left")]:
+    for footer, style, align in [(sec.footer, "公文页码", "right"),
+                                 (sec.even_page_footer, "公文页码偶数页", "left")]:
         assert not footer.is_linked_to_previous
         (p,) = footer.paragraphs
         assert p.style.name == style
@@ -178,8 +184,8 @@ def test_footer_page_field_odd_right_even_left(rendered):
         assert kinds == ["begin", "separate", "end"]
         ppr = _ppr(doc.styles[style])
         assert ppr.find(qn("w:jc")).get(qn("w:val")) == align
-    ind_odd = _ppr(doc.styles["页码"]).find(qn("w:ind"))
-    ind_even = _ppr(doc.styles["页码偶数页"]).find(qn("w:ind"))
+    ind_odd = _ppr(doc.styles["公文页码"]).find(qn("w:ind"))
+    ind_even = _ppr(doc.styles["公文页码偶数页"]).find(qn("w:ind"))
     assert ind_odd.get(qn("w:right")) == "280" and ind_even.get(qn("w:left")) == "280"
 
 
@@ -205,27 +211,29 @@ def test_committed_templates_match_generator(tmp_path):
 def test_stage_structure_in_order(stage, report):
     doc = open_docx(stage)
     got = paragraphs(doc)
-    assert got[0] == ("标题", "中共攀枝花市文联党组\n关于巡察整改阶段性进展情况的通报")
+    assert got[0] == ("公文标题", "中共攀枝花市文联党组\n关于巡察整改阶段性进展情况的通报")
     assert got[1][1] == (
         "根据市委统一部署，2024年4月10日至2024年5月11日，市委第一巡察组对市文联党组开展了巡察。"
         "2024年7月10日，市委第一巡察组向市文联党组反馈了巡察工作情况。"
         "按照党务公开原则和巡察工作有关要求，现将巡察整改阶段性进展情况予以公布。"
     )
-    assert style_texts(doc, "一级标题") == [
+    assert style_texts(doc, "公文一级标题") == [
         "一、扛牢政治责任，切实抓好巡察整改工作",
         "二、坚持对账销号，确保巡察整改工作取得实效",
-        "三、下一步工作安排",
+        "三、对长期整改任务采取的重要举措",  # 长期整改举措: rendered, never dropped
+        "四、下一步工作安排",
     ]
-    assert style_texts(doc, "方面标题") == [
+    assert style_texts(doc, "公文方面标题") == [
         "第一方面问题：落实上级决策部署不到位，推进文艺发展举措不够有力",
         "第二方面问题：聚焦群众身边腐败问题和不正之风",
         "第三方面问题：基层党组织建设薄弱",
     ]
-    assert style_texts(doc, "二级标题") == [
-        "（一）学习贯彻习近平总书记关于文艺工作的重要论述有差距",
+    # a line break keeps the last line of a wrapped heading from holding one character
+    assert style_texts(doc, "公文二级标题") == [
+        "（一）学习贯彻习近平总书记关于文艺工作的重要论述\n有差距",
         "（二）改革推进不力",
     ]
-    assert style_texts(doc, "三级标题") == [
+    assert [x.replace("\n", "") for x in style_texts(doc, "公文三级标题")] == [
         f"{i}．对“{p.problem}”的整改进展情况"
         for i, p in enumerate(report.ledger.problems, 1)
     ]
@@ -235,22 +243,24 @@ def test_stage_structure_in_order(stage, report):
                                "二是继续推进。"]
     assert "整改状态：正在整改（长期坚持）。" in t
     assert t.index(report.stats.summary) == t.index("二、坚持对账销号，确保巡察整改工作取得实效") + 1
-    assert got[-2:] == [("署名", "中共攀枝花市文联党组"), ("成文日期", "2024年12月20日")]
+    assert signature_of(got) == [("公文署名", "中共攀枝花市文联党组"), ("公文成文日期", "2024年12月20日")]
+    long_term = t[t.index("三、对长期整改任务采取的重要举措"): t.index("四、下一步工作安排")]
+    assert long_term[1:] == ["坚持把理论学习作为长期任务，常态化开展专题学习。"]
     # organisation / next steps: one paragraph per line, blank lines dropped
     for line in ("第一时间召开巡察整改部署会安排整改工作。", "成立巡察整改工作领导小组。",
                  "持续深入学习习近平总书记关于巡视工作重要讲话精神。"):
-        assert ("正文", line) in got
+        assert ("公文正文", line) in got
     # the last body paragraph stays on the signature's page
-    assert got[-3] == ("正文末段", "对已完成的整改任务，适时组织“回头看”，巩固整改成果。")
+    assert got[-3] == ("公文正文末段", "对已完成的整改任务，适时组织“回头看”，巩固整改成果。")
     assert "" not in t[1:]
 
 
 def test_central_structure_in_order(central, report):
     doc = open_docx(central)
     got = paragraphs(doc)
-    assert got[0] == ("标题", "中共攀枝花市文联党组\n关于巡察集中整改进展情况的通报")
+    assert got[0] == ("公文标题", "中共攀枝花市文联党组\n关于巡察集中整改进展情况的通报")
     assert got[1][1].endswith("现将反馈意见集中整改进展情况予以公布。")
-    assert style_texts(doc, "一级标题") == [
+    assert style_texts(doc, "公文一级标题") == [
         "一、党组及主要负责人组织整改落实情况",
         "二、市委书记点人点事问题整改情况",
         "三、集中整改期内已完成的整改事项",
@@ -258,7 +268,7 @@ def test_central_structure_in_order(central, report):
         "五、下一步整改工作安排",
     ]
     t = texts(doc)
-    sec = {h: t.index(h) for h in style_texts(doc, "一级标题")}
+    sec = {h: t.index(h) for h in style_texts(doc, "公文一级标题")}
     flagged = t[sec["二、市委书记点人点事问题整改情况"]: sec["三、集中整改期内已完成的整改事项"]]
     assert flagged[1:] == [
         "1．区文联党组政治意识不够强，站位不够高。",
@@ -277,20 +287,21 @@ def test_central_structure_in_order(central, report):
     long_term = t[sec["四、对长期整改任务采取的重要举措和取得的阶段性成效"]: sec["五、下一步整改工作安排"]]
     assert [x for x in long_term if re.match(r"\d+．", x)] == [
         "1．党组对文联工作前瞻性谋划不足。", "2．党内谈心谈话不规范，针对性不强。"]
-    assert long_term[-1] == "坚持把理论学习作为长期任务，常态化开展专题学习。"
-    assert got[-3][0] == "正文末段"
-    assert ("正文", "对已完成的整改任务，适时组织“回头看”，巩固整改成果。") in got
+    # 长期整改举措 opens the section, apart from the long-term items
+    assert long_term[1] == "坚持把理论学习作为长期任务，常态化开展专题学习。"
+    assert got[-3][0] == "公文联系方式"  # left-aligned, kept with the signature
+    assert ("公文正文", "对已完成的整改任务，适时组织“回头看”，巩固整改成果。") in got
     assert t[-3] == (
         "欢迎广大干部群众对巡察整改落实情况进行监督。如有意见建议，请及时向我们反映。"
         "联系方式：0812—5503651；邮政地址：攀枝花市东区公园路6号；电子邮箱：391024768@qq.com。"
     )
-    assert got[-2:] == [("署名", "中共攀枝花市文联党组"), ("成文日期", "2024年12月20日")]
+    assert signature_of(got) == [("公文署名", "中共攀枝花市文联党组"), ("公文成文日期", "2024年12月20日")]
 
 
 def test_flagged_section_left_out_and_sections_renumbered():
     problems = [make_problem(i, category="某方面") for i in (1, 2)]
     doc = open_docx(render_notice(make_report(problems), KIND_CENTRAL))
-    assert style_texts(doc, "一级标题") == [
+    assert style_texts(doc, "公文一级标题") == [
         "一、党组及主要负责人组织整改落实情况",
         "二、集中整改期内已完成的整改事项",
         "三、对长期整改任务采取的重要举措和取得的阶段性成效",  # 长期整改举措 only
@@ -303,9 +314,9 @@ def test_empty_sections_leave_out_their_headings():
     meta = dict(FULL_META, organisation=(), next_steps=("", "  \n "), long_term_measures=())
     problems = [make_problem(1, category="某方面")]
     stage = open_docx(render_notice(make_report(problems, meta), KIND_STAGE))
-    assert style_texts(stage, "一级标题") == ["一、坚持对账销号，确保巡察整改工作取得实效"]
+    assert style_texts(stage, "公文一级标题") == ["一、坚持对账销号，确保巡察整改工作取得实效"]
     central = open_docx(render_notice(make_report(problems, meta), KIND_CENTRAL))
-    assert style_texts(central, "一级标题") == ["一、集中整改期内已完成的整改事项"]
+    assert style_texts(central, "公文一级标题") == ["一、集中整改期内已完成的整改事项"]
     for doc in (stage, central):
         assert "" not in texts(doc)[1:]
 
@@ -329,7 +340,7 @@ def test_missing_meta_leaves_no_placeholder():
                else "现将反馈意见集中整改进展情况予以公布。")
         )
         styles = {s for s, _ in paragraphs(doc)}
-        assert "署名" not in styles and "成文日期" not in styles
+        assert "公文署名" not in styles and "公文成文日期" not in styles
         assert not any(t.startswith("欢迎广大干部群众") for t in texts(doc))
 
 
@@ -476,7 +487,8 @@ def hostile_docs():
 def test_hostile_text_printed_literally(hostile_docs, text):
     stage = texts(hostile_docs[KIND_STAGE])
     central = texts(hostile_docs[KIND_CENTRAL])
-    assert f"对“{text}”的整改进展情况" in "\n".join(stage)
+    # the problem's own quotation marks nest inside the heading's “” (GB/T 9704: ‘’ inside “”)
+    assert f"对“{nest_quotes(text)}”的整改进展情况" in "".join(stage).replace("\n", "")
     assert text in stage  # progress line
     assert f"整改措施：{text}" in central
     assert f"整改进展：{text}" in central
@@ -487,7 +499,7 @@ def test_hostile_meta_category_and_summary(hostile_docs):
         t = texts(doc)
         assert "截至{{ as_of }}，共&lt;5&gt;个问题。" in t
         assert "{{ organisation }}&<x>" in t
-        assert t[-2] == "中共A&B<党组>"
+        assert t[-2].lstrip("\u3000\u2002 ") == "中共A&B<党组>"
         assert "第一方面问题：甲&乙<丙>" in t
         assert "（一）{{ sub }}" in t
     assert "整改时限：{{ d }}&。" in texts(hostile_docs[KIND_CENTRAL])

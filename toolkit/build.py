@@ -106,6 +106,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
         try:
             pdf_path = written.with_suffix(".pdf")
             convert_to_pdf(written, pdf_path)
+            notes.extend(_font_notes())
         except ToolkitError as exc:
             return BuildResult(ledger, UNUSABLE, report=report, notice=written, problem=exc,
                                notes=tuple(notes), stats_book=book, snapshot=snapshot)
@@ -140,3 +141,11 @@ def _write_records(report: Report, target: Path, notice: Path, history_dir: Path
         notes.append(f"通报记录未能保存：{exc.message}（通报已生成，不受影响；"
                      "下次比较变化时将以更早的记录为准）")
     return book_path, snapshot
+
+
+def _font_notes() -> list[str]:
+    """Which substitutes the PDF used for the 公文 fonts not installed here (or nothing)."""
+    from .pdf import describe_substitutes, font_substitutes
+
+    note = describe_substitutes(font_substitutes())
+    return [note] if note else []

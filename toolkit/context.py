@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from toolkit.errors import TemplateError
 from toolkit.model import KIND_CENTRAL, KIND_STAGE, KINDS, Counts, Problem, Report
 from toolkit.normalize import format_cn_date as _format_cn_date
-from toolkit.normalize import format_wan
+from toolkit.normalize import format_wan, parse_day
 
 __all__ = ["build_context", "clean_text", "split_lines", "cn_numeral", "format_cn_date"]
 
@@ -31,12 +31,30 @@ _OPENING_TAIL = {
 # Sections of each kind, in order; a section without data is left out and the others are
 # numbered on (一、二、三 …) without a gap.
 _SECTIONS = {
-    KIND_STAGE: ("organisation", "progress", "next_steps"),
+    KIND_STAGE: ("organisation", "progress", "long_term", "next_steps"),
     KIND_CENTRAL: ("organisation", "flagged", "completed", "long_term", "next_steps"),
 }
 _ALL_SECTIONS = ("organisation", "progress", "flagged", "completed", "long_term", "next_steps")
 
 _TITLE_LINE_WIDTH = 20  # 2号 characters on a 156 mm line (20 x 22 pt = 440 pt)
+
+# The 一级标题 of each section, without its number; the 通报信息 sheet may replace each one
+# (``heading_*`` keys of model.Meta).
+_DEFAULT_HEADINGS = {
+    KIND_STAGE: {
+        "organisation": "扛牢政治责任，切实抓好巡察整改工作",
+        "progress": "坚持对账销号，确保巡察整改工作取得实效",
+        "long_term": "对长期整改任务采取的重要举措",
+        "next_steps": "下一步工作安排",
+    },
+    KIND_CENTRAL: {
+        "organisation": "党组及主要负责人组织整改落实情况",
+        "flagged": "{flagged_by}点人点事问题整改情况",
+        "completed": "集中整改期内已完成的整改事项",
+        "long_term": "对长期整改任务采取的重要举措和取得的阶段性成效",
+        "next_steps": "下一步整改工作安排",
+    },
+}
 
 # ---------------------------------------------------------------------------------------------
 # Text helpers
@@ -118,11 +136,163 @@ def _visual_width(text: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
+# Typography: headings that wrap, nested quotes, inline headings, signature and date
+# ---------------------------------------------------------------------------------------------
+
+LINE_CHARS = 28  # characters on a body line (GB/T 9704: 28 a line)
+_INDENT_CHARS = 2  # first-line indent of body paragraphs and headings
+# Characters a line may not start with (避头) and may not end with (避尾).
+_NO_LINE_START = set("，。、；：？！）》」』】〕”’…—·．,.;:?!)%")
+_NO_LINE_END = set("（《「『【〔“‘([")
+
+
+def _wrap_widths(text: str, first: float, width: float) -> list[float]:
+    """Widths of the lines ``text`` takes: ``first`` characters on the first, ``width`` after."""
+    lines, used, room = [], 0.0, first
+    for ch in text:
+        w = 0.5 if ord(ch) < 0x80 else 1.0
+        if used + w > room + 1e-9 and ch not in _NO_LINE_START:
+            lines.append(used)
+            used, room = 0.0, width
+        used += w
+    lines.append(used)
+    return lines
+
+
+def keep_last_line_full(text: str, indent: int = _INDENT_CHARS, width: int = LINE_CHARS) -> str:
+    """``text`` with a line break put in where its last line would hold a single character.
+
+    The heading is laid out as the office suite does on the 28-character grid (first line
+    indented ``indent`` characters); when the last line would hold one character, the last
+    line is started earlier (after the last comma when that is close, else before the last
+    few characters) so that no heading ends with a lone character.
+    """
+    if "\n" in text:
+        return "\n".join(keep_last_line_full(part, indent if i == 0 else 0, width)
+                         for i, part in enumerate(text.split("\n")))
+    widths = _wrap_widths(text, width - indent, width)
+    if len(widths) < 2 or widths[-1] > 1.0:
+        return text
+    # The last line starts at index ``cut``: bring it forward by a few characters.
+    start = len(text)
+    taken = 0.0
+    while start > 0 and taken < widths[-1] - 1e-9:
+        start -= 1
+        taken += 0.5 if ord(text[start]) < 0x80 else 1.0
+    window = range(start - 1, max(start - 9, 1), -1)
+    for cut in window:  # after a comma or 顿号 within eight characters
+        if text[cut - 1] in "，、；：" and text[cut] not in _NO_LINE_START:
+            return text[:cut] + "\n" + text[cut:]
+    for cut in range(start - 2, max(start - 9, 1), -1):
+        if text[cut] not in _NO_LINE_START and text[cut - 1] not in _NO_LINE_END:
+            return text[:cut] + "\n" + text[cut:]
+    return text
+
+
+_NESTED_QUOTES = str.maketrans({"“": "‘", "”": "’", "‘": "“", "’": "”"})
+
+
+def nest_quotes(text: str) -> str:
+    """The text of a quotation one level down: “…” become ‘…’ and ‘…’ become “…” (the outer
+    “” are added by the caller; quotation marks alternate by level)."""
+    return text.translate(_NESTED_QUOTES)
+
+
+def _problem_heading_lines(label: str, lines: list[str]) -> list[str]:
+    """The 阶段性进展 problem heading, one entry a paragraph:
+    ``1．对“{问题}”的整改进展情况`` with the problem's own quotes nested."""
+    out = []
+    for i, line in enumerate(lines):
+        text = nest_quotes(line)
+        if i == 0:
+            text = f"{label}对“{text}"
+        if i == len(lines) - 1:
+            text += "”的整改进展情况"
+        out.append(keep_last_line_full(text))
+    return out
+
+
+# A paragraph that opens with its own heading: （一）迅速部署，有序推进。…
+_INLINE_HEADING = re.compile(r"^([（(][一二三四五六七八九十]+[）)][^。\n]{1,40}?。)(.*)$", re.DOTALL)
+
+
+def inline_items(lines: list[str]) -> list[dict[str, str]]:
+    """Free-text paragraphs split into the 楷体 lead-in ``（一）…。`` (or "") and the rest."""
+    items = []
+    for line in lines:
+        m = _INLINE_HEADING.match(line)
+        lead, rest = (m.group(1), m.group(2)) if m else ("", line)
+        items.append({"lead": lead, "rest": rest, "text": line})
+    return items
+
+
+def _pad(chars: float) -> str:
+    """Leading space worth ``chars`` characters: ideographic spaces, an en space (U+2002) for a
+    half character."""
+    chars = max(0.0, chars)
+    whole = int(chars)
+    return "\u3000" * whole + ("\u2002" if chars - whole >= 0.5 else "")
+
+
+def signature_layout(issuer: str, issue_date: str, seal: bool) -> dict[str, Any]:
+    """Where the signature and the date go on the 28-character line (GB/T 9704 §7.3.5).
+
+    Without a seal the signature is right-indented two characters and the date starts two
+    characters right of the signature's first character (``date_style`` "left": both placed
+    by leading space, so the offset is exact whatever the digits' width). A date that would
+    then come closer than two characters to the right edge is right-indented two characters
+    ("right2") and the signature starts two characters left of it. With a seal the date is
+    right-indented four characters ("right4") and the signature centred over it. A
+    right-aligned date is exact; the signature's place then rests on the date's estimated
+    width (half-width digits a little over half a character).
+    """
+    n, d = _visual_width(issuer), _date_width(issue_date)
+    date_style = "left"
+    if seal and issue_date:
+        date_style = "right4"
+        date_start = LINE_CHARS - 4 - d
+        sig_start = date_start + (d - n) / 2
+    else:
+        sig_start = LINE_CHARS - 2 - n
+        date_start = sig_start + 2
+        if issue_date and date_start + d > LINE_CHARS - 2:
+            date_style = "right2"
+            date_start = LINE_CHARS - 2 - d
+            sig_start = date_start - 2
+    # Round to the half characters the padding can express, never past the left edge.
+    sig_start = max(0.0, round(sig_start * 2) / 2)
+    date_start = max(0.0, round(date_start * 2) / 2)
+    return {
+        "seal": seal,
+        "signature_start": sig_start,
+        "date_start": date_start,
+        "date_style": date_style,
+        "signature_pad": _pad(sig_start),
+        "date_pad": _pad(date_start) if date_style == "left" else "",
+    }
+
+
+def _date_width(text: str) -> float:
+    """A date's width in characters: digits a little over half a character (0.5 in 仿宋_GB2312,
+    0.6 in the Noto CJK substitutes)."""
+    return sum(0.6 if ord(ch) < 0x80 else 1 for ch in text)
+
+
+_YES = {"是", "有", "盖章", "加盖", "y", "yes", "true", "1", "√", "✓"}
+
+
+def _yes(value: str | None) -> bool:
+    return _text(value).lower() in _YES
+
+
+# ---------------------------------------------------------------------------------------------
 # Context
 # ---------------------------------------------------------------------------------------------
 
 _DI_FANGMIAN = re.compile(r"^第[一二三四五六七八九十百零〇0-9０-９]+方面")
-_LEADING_ORDINAL = re.compile(r"^[一二三四五六七八九十]+[、．.]\s*")
+_LEADING_ORDINAL = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、．.]|[（(][一二三四五六七八九十0-9０-９]+[）)]|[0-9０-９]+[、．.])\s*"
+)
 _SUB_NUMBERED = re.compile(r"^[（(][一二三四五六七八九十]+[）)]")
 
 
@@ -136,7 +306,8 @@ def _category_heading(name: str, ordinal: int) -> str:
 def _subcategory_heading(name: str, ordinal: int) -> str:
     if _SUB_NUMBERED.match(name):
         return name
-    return f"（{cn_numeral(ordinal)}）{name}"
+    bare = _LEADING_ORDINAL.sub("", name) or name
+    return f"（{cn_numeral(ordinal)}）{bare}"
 
 
 def _deadline_text(p: Problem) -> str:
@@ -154,11 +325,11 @@ def _status_text(p: Problem) -> str:
     return _text(p.status_text).rstrip("。．.；;，,！!")
 
 
-def _problem_dict(p: Problem, no: int) -> dict[str, Any]:
+def _problem_dict(p: Problem, no: int, label_format: str = "{}．") -> dict[str, Any]:
     status = _status_text(p)
     return {
         "no": no,
-        "label": f"{no}．",
+        "label": label_format.format(no),
         "seq": p.seq,
         "row": p.row,
         "ledger_number": _text(p.number),
@@ -187,17 +358,20 @@ def _problem_dict(p: Problem, no: int) -> dict[str, Any]:
     }
 
 
-def _renumber(problems: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _renumber(problems: Iterable[dict[str, Any]], label_format: str = "{}．") -> list[dict[str, Any]]:
     out = []
     for i, p in enumerate(problems, 1):
         q = dict(p)
         q["no"] = i
-        q["label"] = f"{i}．"
+        q["label"] = label_format.format(i)
+        q["heading_lines"] = _problem_heading_lines(q["label"], q["lines"])
         out.append(q)
     return out
 
 
-def _group(problems: tuple[Problem, ...]) -> tuple[list[dict], list[dict]]:
+def _group(
+    problems: tuple[Problem, ...], label_format: str = "{}．"
+) -> tuple[list[dict], list[dict]]:
     """Problems grouped by category then subcategory (first appearance order), numbered."""
     order: list[str] = []
     by_cat: dict[str, list[Problem]] = {}
@@ -214,7 +388,7 @@ def _group(problems: tuple[Problem, ...]) -> tuple[list[dict], list[dict]]:
         heading = ""
         if cat:
             cat_no += 1
-            heading = _category_heading(cat, cat_no)
+            heading = keep_last_line_full(_category_heading(cat, cat_no))
         sub_order: list[str] = []
         by_sub: dict[str, list[Problem]] = {}
         for p in by_cat[cat]:
@@ -230,10 +404,11 @@ def _group(problems: tuple[Problem, ...]) -> tuple[list[dict], list[dict]]:
             sub_heading = ""
             if sub:
                 sub_no += 1
-                sub_heading = _subcategory_heading(sub, sub_no)
+                sub_heading = keep_last_line_full(_subcategory_heading(sub, sub_no))
             items = []
             for p in by_sub[sub]:
-                d = _problem_dict(p, len(flat) + 1)
+                d = _problem_dict(p, len(flat) + 1, label_format)
+                d["heading_lines"] = _problem_heading_lines(d["label"], d["lines"])
                 flat.append(d)
                 items.append(d)
             cat_problems.extend(items)
@@ -332,6 +507,60 @@ def _check_kind(kind: str | None) -> str:
     return kind
 
 
+_NUMBER_FORMAT = re.compile(r"^([^0-9０-９]{0,2})[1１]([^0-9０-９]{0,2})$")
+
+
+def _label_format(meta) -> str:
+    """``{}．`` by default; the 序号格式 key (``1.``, ``1、``, ``（1）``) names another."""
+    m = _NUMBER_FORMAT.match(_text(meta.number_format).replace(" ", ""))
+    if not m:
+        return "{}．"
+    return m.group(1).replace("{", "").replace("}", "") + "{}" + m.group(2).replace("{", "").replace("}", "")
+
+
+def _title(meta, issuer: str, kind: str) -> list[str]:
+    """The title's lines: the 标题 key as written (its line breaks kept), else generated."""
+    given = split_lines(meta.title)
+    return [keep_last_line_full(line, 0, _TITLE_LINE_WIDTH) for line in given] or _title_lines(
+        issuer, kind)
+
+
+def _headings(meta, kind: str, num: dict[str, str], flagged_by: str) -> dict[str, str]:
+    """Each section's 一级标题 with its number, as laid out (no lone last character)."""
+    out = dict.fromkeys(_ALL_SECTIONS, "")
+    for key, default in _DEFAULT_HEADINGS[kind].items():
+        given = " ".join(split_lines(getattr(meta, f"heading_{key}")))
+        text = _LEADING_ORDINAL.sub("", given) if given else default.format(flagged_by=flagged_by)
+        out[key] = keep_last_line_full(num[key] + text) if num[key] else ""
+    return out
+
+
+def _letterhead(meta, issuer: str) -> dict[str, Any]:
+    """版头 (with a 发文字号) and 版记 (with 抄送, 印发机关 or 印发日期), GB/T 9704 §7.2, §7.4."""
+    doc_number = _text(meta.doc_number)
+    mark = _text(meta.issuer_mark) or (issuer + "文件" if issuer else "")
+    signer = _text(meta.signer)
+    cc = " ".join(split_lines(meta.cc)).rstrip("。．.")
+    printer = _text(meta.printer)
+    raw_date = _text(meta.print_date)
+    day = parse_day(raw_date) if raw_date else None
+    print_date = format_cn_date(day) if day else raw_date
+    if print_date and not print_date.endswith("印发"):
+        print_date += "印发"
+    return {
+        "letterhead": bool(doc_number),
+        "doc_number": doc_number,
+        "issuer_mark": mark if doc_number else "",
+        # 2号 for marks that a 36 pt line cannot hold (12 characters fill it)
+        "issuer_mark_long": _visual_width(mark) > 12,
+        "signer": signer if doc_number else "",
+        "cc": cc,
+        "printer": printer,
+        "print_date": print_date,
+        "record": bool(cc or printer or print_date),
+    }
+
+
 def build_context(report: Report, kind: str) -> dict[str, Any]:
     """The template context for ``report`` as a notice of ``kind``; see docs/templates.md.
 
@@ -341,20 +570,25 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
     meta = report.ledger.meta
     stats = report.stats
     issuer = _text(meta.issuer)
-    categories, problems = _group(report.ledger.problems)
-    flagged = _renumber(p for p in problems if p["flagged"])
-    long_term = _renumber(p for p in problems if p["long_term"])
+    label_format = _label_format(meta)
+    categories, problems = _group(report.ledger.problems, label_format)
+    flagged = _renumber((p for p in problems if p["flagged"]), label_format)
+    long_term = _renumber((p for p in problems if p["long_term"]), label_format)
     organisation = [ln for item in meta.organisation for ln in split_lines(item)]
     long_term_measures = [ln for item in meta.long_term_measures for ln in split_lines(item)]
     next_steps = [ln for item in meta.next_steps for ln in split_lines(item)]
-    title_lines = _title_lines(issuer, kind)
+    title_lines = _title(meta, issuer, kind)
+    issue_date = format_cn_date(meta.issue_date)
+    flagged_by = _flagged_by(meta)
 
     present = {
         "organisation": bool(organisation),
         "progress": True,
         "flagged": bool(flagged),
         "completed": True,
-        "long_term": bool(long_term or long_term_measures),
+        # 阶段性进展 lists long-term rows under their categories: its section 长期 holds
+        # only the 长期整改举措 paragraphs.
+        "long_term": bool(long_term_measures or (long_term and kind == KIND_CENTRAL)),
         "next_steps": bool(next_steps),
     }
     num = dict.fromkeys(_ALL_SECTIONS, "")
@@ -373,6 +607,7 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
         "title": "\n".join(title_lines),
         "title_lines": title_lines,
         "issuer": issuer,
+        "author": _text(meta.drafter) or issuer,
         "unit": _text(meta.unit),
         "basis": _text(meta.basis),
         "group": _text(meta.group),
@@ -380,23 +615,30 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
         "end_date": format_cn_date(meta.end_date),
         "feedback_date": format_cn_date(meta.feedback_date),
         "as_of": format_cn_date(stats.as_of),
-        "issue_date": format_cn_date(meta.issue_date),
+        "issue_date": issue_date,
         "opening": _opening(meta, kind),
         "summary": overall["summary"],
         "stats": overall,
         "by_category": [dict(_counts_dict(c), name=clean_text(n)) for n, c in stats.by_category],
         "by_unit": [dict(_counts_dict(c), name=clean_text(n)) for n, c in stats.by_unit],
         "organisation": organisation,
+        "organisation_items": inline_items(organisation),
         "long_term_measures": long_term_measures,
+        "long_term_measures_items": inline_items(long_term_measures),
         "next_steps": next_steps,
+        "next_steps_items": inline_items(next_steps),
         "phone": _text(meta.phone),
         "address": _text(meta.address),
         "email": _text(meta.email),
         "contact": _contact(meta),
         "num": num,
-        "flagged_by": _flagged_by(meta),
+        "headings": _headings(meta, kind, num, flagged_by),
+        "flagged_by": flagged_by,
         "categories": categories,
         "problems": problems,
         "flagged": flagged,
         "long_term": long_term,
+        **{k: v for k, v in signature_layout(issuer, issue_date, _yes(meta.seal)).items()
+           if k in ("seal", "signature_pad", "date_pad", "date_style")},
+        **_letterhead(meta, issuer),
     }

@@ -104,6 +104,23 @@ class Meta:
     email: str | None = None
     sheet: str = ""  # "" when the workbook has no meta sheet
     cells: dict[str, str] = field(default_factory=dict)  # key -> cell of its value
+    # 版头, 落款 and 版记 (GB/T 9704 §7.2–7.4), house-style overrides; all optional.
+    doc_number: str | None = None  # 发文字号: with it the notice gets a 版头
+    issuer_mark: str | None = None  # 发文机关标志 (default: 发文机关 + 文件)
+    signer: str | None = None  # 签发人 (上行文)
+    seal: str | None = None  # 印章: 是/否
+    cc: str | None = None  # 抄送
+    printer: str | None = None  # 印发机关
+    print_date: str | None = None  # 印发日期, as written
+    drafter: str | None = None  # 起草人: the document's author
+    title: str | None = None  # 标题: replaces the generated title
+    number_format: str | None = None  # 序号格式: 1． (default) or 1. 1、 （1）
+    heading_organisation: str | None = None
+    heading_progress: str | None = None
+    heading_flagged: str | None = None
+    heading_completed: str | None = None
+    heading_long_term: str | None = None
+    heading_next_steps: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,32 +13,115 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 from toolkit.errors import OutputError, PdfConversionError
 
-__all__ = ["convert_to_pdf", "soffice_available", "find_soffice"]
+__all__ = [
+    "FontSubstitute",
+    "convert_to_pdf",
+    "describe_substitutes",
+    "find_soffice",
+    "font_substitutes",
+    "soffice_available",
+]
 
 _CANDIDATES = ("soffice", "libreoffice")
 
 # The 公文 fonts are rarely installed on Linux. Without help fontconfig hands LibreOffice a
-# sans-serif face for all of them; these aliases ask for a serif face for the 宋/仿宋/楷 fonts
-# and a sans one for 黑体. ``accept`` only adds candidates after the named font: where the real
-# font is installed it is still used.
-_SERIF_FONTS = (
-    "仿宋_GB2312", "仿宋", "FangSong", "FangSong_GB2312", "楷体_GB2312", "楷体", "KaiTi",
-    "KaiTi_GB2312", "方正小标宋简体", "方正小标宋_GBK", "宋体", "SimSun", "华文中宋", "STZhongsong",
+# sans-serif face for all of them, and for the Noto CJK collections the Japanese (JP) face.
+# Each 公文 font that is not installed is mapped to the first installed substitute of its
+# role, asked for by its Simplified Chinese family name (lang zh-cn); see _font_plan.
+_FONT_ROLES: tuple[tuple[str, tuple[str, ...], tuple[str, ...], bool], ...] = (
+    # role, the 公文 font names, substitutes in order of preference, bold
+    ("仿宋", ("仿宋_GB2312", "仿宋", "FangSong", "FangSong_GB2312"),
+     ("Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN", "FandolFang",
+      "FandolSong", "AR PL UMing CN"), False),
+    ("楷体", ("楷体_GB2312", "楷体", "KaiTi", "KaiTi_GB2312", "华文楷体", "STKaiti"),
+     ("AR PL UKai CN", "FandolKai", "AR PL KaitiM GB", "Noto Serif CJK SC", "Source Han Serif SC",
+      "AR PL UMing CN"), False),
+    ("小标宋", ("方正小标宋简体", "方正小标宋_GBK", "华文中宋", "STZhongsong"),
+     ("Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN", "FandolSong",
+      "AR PL UMing CN"), True),
+    ("宋体", ("宋体", "SimSun"),
+     ("Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN", "FandolSong",
+      "AR PL UMing CN"), False),
+    ("黑体", ("黑体", "SimHei", "方正黑体_GBK", "微软雅黑", "Microsoft YaHei"),
+     ("Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "FandolHei",
+      "WenQuanYi Zen Hei", "Droid Sans Fallback"), False),
 )
-_SANS_FONTS = ("黑体", "SimHei", "方正黑体_GBK", "微软雅黑", "Microsoft YaHei")
-_SERIF_CANDIDATES = (
-    "Noto Serif CJK SC", "Source Han Serif SC", "Source Han Serif CN", "FandolSong",
-    "AR PL UMing CN", "Noto Serif CJK",
-)
-_SANS_CANDIDATES = (
-    "Noto Sans CJK SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
-    "Droid Sans Fallback", "Noto Sans CJK",
-)
+
+
+@dataclass(frozen=True)
+class FontSubstitute:
+    font: str  # the 公文 font the document names
+    substitute: str  # the installed family used in its place
+    bold: bool  # drawn in the bold weight (小标宋)
+
+
+def _installed_families() -> set[str] | None:
+    """Font families fontconfig knows, or None when fc-list is not available."""
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, "--format", "%{family}\\n"], capture_output=True,
+                             timeout=30, check=False).stdout.decode("utf-8", "replace")
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
+
+
+def font_substitutes(installed: set[str] | None = None) -> list[FontSubstitute]:
+    """The substitute of each 公文 font that is not installed (none for installed ones).
+
+    ``installed`` defaults to what fontconfig lists; a 公文 font without any installed
+    substitute is left to fontconfig's own fallback and not listed.
+    """
+    if installed is None:
+        installed = _installed_families()
+        if installed is None:
+            return []
+    out = []
+    for _role, names, candidates, bold in _FONT_ROLES:
+        substitute = next((c for c in candidates if c in installed), None)
+        if substitute is None:
+            continue
+        out.extend(FontSubstitute(n, substitute, bold) for n in names if n not in installed)
+    return out
+
+
+def describe_substitutes(subs: list[FontSubstitute]) -> str:
+    """One Chinese line naming the substitutes used for the missing 公文 fonts ("" if none)."""
+    seen: dict[str, str] = {}
+    for sub in subs:
+        if sub.font in ("仿宋_GB2312", "楷体_GB2312", "方正小标宋简体", "宋体", "黑体"):
+            seen[sub.font] = sub.substitute + ("（加粗）" if sub.bold else "")
+    if not seen:
+        return ""
+    pairs = "，".join(f"{font}→{sub}" for font, sub in seen.items())
+    return f"本机未安装公文字体，PDF 中使用替代字体：{pairs}"
+
+
+def _font_config_xml(base: str, subs: list[FontSubstitute]) -> str:
+    """fontconfig rules: each missing 公文 font is replaced by its substitute, asked for in
+    Simplified Chinese (so the Noto CJK collections give their SC face, not the JP one)."""
+    rules = []
+    for sub in subs:
+        weight = ('<edit name="weight" mode="assign" binding="strong"><const>bold</const></edit>'
+                  if sub.bold else "")
+        rules.append(
+            '<match target="pattern">'
+            f'<test name="family" qual="any"><string>{escape(sub.font)}</string></test>'
+            f'<edit name="family" mode="assign" binding="strong"><string>{escape(sub.substitute)}</string></edit>'
+            '<edit name="lang" mode="assign" binding="strong"><string>zh-cn</string></edit>'
+            f"{weight}</match>"
+        )
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n<fontconfig>'
+            f'<include ignore_missing="yes">{escape(base)}</include>'
+            + "".join(rules) + "</fontconfig>\n")
 
 
 def find_soffice() -> str | None:
@@ -82,27 +165,12 @@ def _run(cmd: list[str], timeout: float, env: dict[str, str]) -> tuple[int, byte
 
 
 def _fontconfig_file(work: Path) -> Path | None:
-    """A fontconfig file that includes the usual one and adds the 公文 font aliases."""
+    """A fontconfig file that includes the usual one and maps the missing 公文 fonts."""
     base = os.environ.get("FONTCONFIG_FILE") or "/etc/fonts/fonts.conf"
     if not Path(base).is_file():
         return None
-
-    def alias(names: tuple[str, ...], candidates: tuple[str, ...]) -> str:
-        accept = "".join(f"<family>{c}</family>" for c in candidates)
-        return "".join(
-            f'<alias binding="same"><family>{n}</family><accept>{accept}</accept></alias>'
-            for n in names
-        )
-
     conf = work / "fonts.conf"
-    conf.write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<fontconfig>'
-        f"<include ignore_missing=\"yes\">{escape(base)}</include>"
-        + alias(_SERIF_FONTS, _SERIF_CANDIDATES)
-        + alias(_SANS_FONTS, _SANS_CANDIDATES)
-        + "</fontconfig>\n",
-        encoding="utf-8",
-    )
+    conf.write_text(_font_config_xml(base, font_substitutes()), encoding="utf-8")
     return conf
 
 

@@ -624,6 +624,22 @@ META_KEYS: dict[str, tuple[str, ...]] = {
     "phone": ("联系电话",),
     "address": ("通讯地址", "邮政地址"),
     "email": ("电子邮箱", "邮箱"),
+    "doc_number": ("发文字号", "文号"),
+    "issuer_mark": ("发文机关标志",),
+    "signer": ("签发人",),
+    "seal": ("印章", "加盖印章"),
+    "cc": ("抄送", "抄送机关"),
+    "printer": ("印发机关",),
+    "print_date": ("印发日期",),
+    "drafter": ("起草人",),
+    "title": ("标题", "通报标题"),
+    "number_format": ("序号格式", "问题序号格式"),
+    "heading_organisation": ("整改组织情况标题",),
+    "heading_progress": ("整改进展标题", "对账销号标题"),
+    "heading_flagged": ("点人点事标题",),
+    "heading_completed": ("已完成整改事项标题", "已完成事项标题"),
+    "heading_long_term": ("长期整改标题", "长期整改任务标题"),
+    "heading_next_steps": ("下一步工作安排标题", "下一步标题"),
 }
 META_LABELS = {key: names[0] for key, names in META_KEYS.items()}
 _META_INDEX = {nz.squash(name): key for key, names in META_KEYS.items() for name in names}

@@ -33,6 +33,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup, escape
 
 from toolkit.context import _check_kind, _text, build_context, clean_text
+from toolkit.docprops import set_notice_properties
 from toolkit.docx_template import NoticeTemplate, with_streamed_body
 from toolkit.errors import TemplateError
 from toolkit.model import KIND_STAGE, Report
@@ -148,10 +149,7 @@ def render_notice(
         else:
             tpl.render(context, jinja_env=env, autoescape=True)
 
-    props = tpl.docx.core_properties
-    props.title = " ".join(context["title_lines"])[:255]
-    props.author = context["issuer"][:255]
-    props.subject = kind
+    set_notice_properties(tpl.docx, context, kind)
 
     buf = io.BytesIO()
     try:
