@@ -5,7 +5,6 @@ Exit codes: 0 clean or warnings only, 1 ledger errors, 2 unusable input or usage
 
 from __future__ import annotations
 
-import json
 import sys
 import unicodedata
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from .model import ERROR, INFO, KINDS, WARNING
+from .model import ERROR, KINDS, SEVERITY_CN, format_percent
 
 app = typer.Typer(
     name="toolkit",
@@ -25,7 +24,6 @@ app = typer.Typer(
 )
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
-SEVERITY_CN = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 DEFAULT_LEDGER_DIR = Path("ledgers")
 DEFAULT_OUT_DIR = Path("out")
 
@@ -59,7 +57,9 @@ def _fail(text: str) -> None:
 
 
 def _json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    from .jsonsafe import to_json
+
+    typer.echo(to_json(data))
 
 
 # ---------------------------------------------------------------- init
@@ -99,6 +99,7 @@ def check(
     from .errors import ToolkitError
     from .history import history_root
     from .pipeline import analyse
+    from .validate import report_to_dict, unusable_to_dict
 
     results, rows, code = [], [], EXIT_OK
     for ledger in ledgers:
@@ -106,16 +107,13 @@ def check(
             report = analyse(ledger, history_dir=history_root(out_dir))
         except ToolkitError as exc:
             code = max(code, EXIT_UNUSABLE)
-            results.append({"file": str(ledger), "usable": False, "message": exc.message,
-                            "errors": None, "warnings": None, "findings": []})
+            results.append(unusable_to_dict(ledger, exc.message))
             if not as_json:
                 _fail(exc.message)
             continue
         if report.errors:
             code = max(code, EXIT_ERRORS)
-        results.append({"file": str(ledger), "usable": True, "message": "",
-                        "errors": len(report.errors), "warnings": len(report.warnings),
-                        "findings": [f.to_dict() for f in report.findings]})
+        results.append(report_to_dict(report, ledger))
         rows += [[ledger.name, f.cell or "-", SEVERITY_CN[f.severity], f.column or "-", f.message]
                  for f in report.findings]
     if as_json:
@@ -158,7 +156,7 @@ def stats(
 
     def line(name: str, d: dict) -> list[str]:
         c = d["counts"]
-        rate = "-" if d["completion_rate"] is None else f"{d['completion_rate']}%"
+        rate = format_percent(d["completion_rate"], "-")
         return [name, str(d["total"]), str(c["已完成"]), str(c["正在整改"]), str(c["未完成"]),
                 str(d["long_term"]), str(d["overdue"]), rate]
 

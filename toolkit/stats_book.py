@@ -24,8 +24,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 from .atomic import write_atomic
 from .errors import OutputError
 from .model import Counts, Problem, Report
-from .normalize import format_cn_date
-from .validate import is_overdue
+from .normalize import format_cn_date, is_overdue
 
 STATS_SUFFIX = "-统计.xlsx"
 SHEET_OVERVIEW = "总览"
