@@ -96,6 +96,10 @@ def _bigrams(key: str) -> frozenset[str]:
     return frozenset(map(str.__add__, key, key[1:]))
 
 
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    return 2 * len(a & b) / (len(a) + len(b))
+
+
 def _near_duplicates(items: list[tuple[Problem, str]]) -> list[Duplicate]:
     by_category: dict[str, list[tuple[Problem, str]]] = {}
     for item in items:
@@ -145,7 +149,7 @@ def _near_in_category(group: list[tuple[Problem, str]], budget: list[int]) -> li
                 theirs = grams.get(other)
                 if theirs is None:
                     theirs = grams[other] = _bigrams(group[other][1])
-                score = 2 * len(mine & theirs) / (len(mine) + len(theirs))
+                score = _dice(mine, theirs)
                 if score > best_score:
                     best, best_score = other, score
             block.append(index)
