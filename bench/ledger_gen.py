@@ -100,7 +100,8 @@ def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0) -> Path:
             status = rng.choices(["已完成", "正在整改", "未完成"], weights=[55, 40, 5])[0]
             long_term = status == "正在整改" and rng.random() < 0.15
             ws.write_number(r, 0, number, plain)
-            ws.write_string(r, 3, _sentence(rng, rng.randint(2, 6)), wrap)
+            # Numbered so that no two problems are the same text (a duplicate is a ledger error).
+            ws.write_string(r, 3, _sentence(rng, rng.randint(2, 6))[:-1] + f"（第{number}项）。", wrap)
             ws.write_string(r, 4, _sentence(rng, rng.randint(1, 3)), wrap)
             ws.write_string(r, 5, rng.choice(_LEADERS), plain)
             ws.write_string(r, 6, rng.choice(_UNITS), plain)
