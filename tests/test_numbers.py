@@ -165,3 +165,10 @@ def test_to_json_is_always_strict_json(value):
     assert parsed is None or isinstance(parsed, (bool, int, float, str, list, dict))
     if isinstance(parsed, float):
         assert math.isfinite(parsed)
+
+
+def test_workbook_amounts_are_rounded_to_the_yuan():
+    from toolkit.stats_book import counts_values
+
+    values = counts_values(Counts(total=3, done=1, recovered_wan=Decimal("0.012345")))
+    assert values[-2:] == (33.3, 0.0123)
