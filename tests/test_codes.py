@@ -4,9 +4,9 @@ import json
 import re
 from pathlib import Path
 
+from ledger_factory import row, write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import row, write_ledger
 from toolkit.cli import app
 from toolkit.codes import Code
 from toolkit.model import Finding

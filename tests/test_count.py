@@ -1,10 +1,11 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from ledger_factory import row, write_ledger
-from toolkit.count import count_problems, stats_to_dict, summary_sentence
+from toolkit.count import NO_UNIT, count_problems, split_units, stats_to_dict, summary_sentence
 from toolkit.model import Counts, Problem
 from toolkit.normalize import parse_status
 from toolkit.pipeline import analyse
@@ -73,11 +74,6 @@ def test_statuses_always_partition_the_total(rows):
 
 
 # ---------------------------------------------------------------- issue 11.7: several departments
-
-import pytest  # noqa: E402
-
-from toolkit.count import NO_UNIT, split_units  # noqa: E402
-
 
 @pytest.mark.parametrize(("text", "units"), [
     ("办公室、创研科", ("办公室", "创研科")), ("办公室，创研科", ("办公室", "创研科")),

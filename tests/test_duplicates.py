@@ -4,8 +4,8 @@ import random
 from datetime import date
 
 import pytest
-
 from ledger_factory import row, write_ledger
+
 from toolkit import duplicates
 from toolkit.duplicates import find_duplicates, problem_key
 from toolkit.model import Problem

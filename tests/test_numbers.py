@@ -1,5 +1,6 @@
 """Issue 9.13: every rate and amount shown is 四舍五入; amounts are bounded; --json is strict."""
 
+import io
 import json
 import math
 from datetime import date, datetime
@@ -7,16 +8,22 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ledger_factory import row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ledger_factory import row, write_ledger
 from toolkit.cli import app
 from toolkit.count import stats_to_dict, summary_sentence
 from toolkit.jsonsafe import json_safe, to_json
 from toolkit.model import Counts, format_percent, percent, round_amount, round_half_up
-from toolkit.normalize import MAX_AMOUNT_WAN, amount_out_of_range, format_wan, parse_amount
+from toolkit.normalize import (
+    MAX_AMOUNT_WAN,
+    amount_out_of_range,
+    format_wan,
+    parse_amount,
+)
 from toolkit.pipeline import analyse
 from toolkit.rollup import rollup, table_rows
 
@@ -93,7 +100,7 @@ def test_every_place_that_shows_the_rate_shows_6_3(tmp_path):
     assert "6.3%" in result.output and "6.2%" not in result.output
     rates = [line for line in table_rows(rollup(tmp_path, today=TODAY)) if "6.3%" in line]
     assert len(rates) == 2  # the ledger's row and the total
-    book = load_workbook(__import__("io").BytesIO(stats_workbook(report, when=datetime(2024, 11, 1)).data))
+    book = load_workbook(io.BytesIO(stats_workbook(report, when=datetime(2024, 11, 1)).data))
     numbers = [c.value for ws in book.worksheets for r in ws.iter_rows() for c in r]
     assert 6.3 in numbers and 6.2 not in numbers
 
@@ -141,7 +148,7 @@ def test_huge_amounts_are_errors_naming_the_cell_and_json_stays_strict(tmp_path)
 # ---------------------------------------------------------------- strict JSON
 
 def test_json_safe_has_one_rule_per_type():
-    data = {"nan": float("nan"), "inf": float("-inf"), "dec": Decimal("0.0200"), "whole": Decimal("3"),
+    data = {"nan": float("nan"), "inf": float("-inf"), "dec": Decimal("0.0200"), "whole": Decimal(3),
             "dnan": Decimal("NaN"), "day": date(2024, 10, 30), "when": datetime(2024, 10, 30, 8, 5),
             "path": Path("a/b.xlsx"), "tuple": (1, 2), 3: "key"}
     assert json_safe(data) == {"nan": None, "inf": None, "dec": 0.02, "whole": 3, "dnan": None,

@@ -32,8 +32,6 @@ _NUMERAL = r"(?:[0-9０-９]{1,3}|[一二三四五六七八九十]{1,3})"
 _ENUMERATOR = re.compile(
     rf"^\s*(?:[(（]?{_NUMERAL}[)）.．、:：](?![0-9０-９])|[(（]{_NUMERAL}[)）])")
 _WORD = re.compile(r"[^\W_]+")
-
-
 _COMMON_PUNCTUATION = "，。、；：“”（）！？,.;:()!? \n\u3000"
 
 
@@ -58,20 +56,6 @@ class Duplicate:
     earlier: Problem  # the first row with this text (exact) or the similar one found (near)
     exact: bool
     similarity: float  # 1.0 for exact duplicates
-
-
-def exact_duplicate_rows(problems: Sequence[Problem]) -> frozenset[int]:
-    """Worksheet rows of the problems whose text repeats an earlier row's (all but the first)."""
-    seen: set[str] = set()
-    rows = set()
-    for p in problems:
-        key = problem_key(p.problem)
-        if not key:
-            continue
-        if key in seen:
-            rows.add(p.row)
-        seen.add(key)
-    return frozenset(rows)
 
 
 def find_duplicates(problems: Sequence[Problem]) -> list[Duplicate]:
