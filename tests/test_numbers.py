@@ -163,10 +163,17 @@ def test_to_json_refuses_what_it_cannot_write():
         to_json({"x": object()})
 
 
+def containers(inner):
+    return st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+
+
+JSON_LIKE = st.recursive(
+    st.none() | st.booleans() | st.floats() | st.integers() | st.text() | st.decimals(),
+    containers, max_leaves=20)
+
+
 @settings(max_examples=100, deadline=None)
-@given(st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text()
-                    | st.decimals(), lambda inner: st.lists(inner, max_size=4)
-                    | st.dictionaries(st.text(max_size=5), inner, max_size=4), max_leaves=20))
+@given(JSON_LIKE)
 def test_to_json_is_always_strict_json(value):
     parsed = strict_loads(to_json(value))
     assert parsed is None or isinstance(parsed, (bool, int, float, str, list, dict))
