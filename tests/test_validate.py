@@ -241,3 +241,11 @@ def test_check_json_shape_comes_from_the_library(tmp_path):
     assert data["usable"] and data["errors"] == 0 and data["findings"][0]["code"] == "overdue"
     assert unusable_to_dict(path, "坏了") == {"file": str(path), "usable": False, "message": "坏了",
                                              "errors": None, "warnings": None, "findings": []}
+
+
+def test_numbering_per_category_with_full_width_or_padded_numbers(tmp_path):
+    rows = [row("１", "甲类", "问题一", "已完成"), row("２", "甲类", "问题二", "已完成"),
+            row("１", "乙类", "问题三", "已完成"), row("２", "乙类", "问题四", "已完成"),
+            row("01", "丙类", "问题五", "已完成"), row("02", "丙类", "问题六", "已完成")]
+    codes = {f.code for f in findings(tmp_path, rows)}
+    assert not codes & {"duplicate_number", "number_gap"}

@@ -148,7 +148,8 @@ def _check_numbers(rows: _RowFindings) -> None:
     for p in rows.ledger.problems:
         if p.number:
             by_category[p.category][p.number].append(p)
-    restarts = sum(1 for numbers in by_category.values() if "1" in numbers)
+    restarts = sum(1 for numbers in by_category.values()
+                   if any(n.isdecimal() and len(n) < 4 and int(n) == 1 for n in numbers))
     if len(by_category) > 1 and restarts > 1:
         for category, numbers in by_category.items():
             _check_number_run(rows, numbers, category)
