@@ -73,8 +73,8 @@ def main(sizes: list[int]) -> None:
     for name, make in SHAPES.items():
         for rows in sizes:
             problems = make(rows, random.Random(0))
-            keys, _ = _median_time(lambda: [problem_key(p.problem) for p in problems])
-            search, found = _median_time(lambda: find_duplicates(problems))
+            keys, _ = _median_time(lambda ps=problems: [problem_key(p.problem) for p in ps])
+            search, found = _median_time(lambda ps=problems: find_duplicates(ps))
             exact = sum(d.exact for d in found)
             print(f"| {name} | {rows:,} | {keys * 1000:.0f} ms | {search * 1000:.0f} ms | "
                   f"{exact} | {len(found) - exact} |")
