@@ -11,6 +11,7 @@ from typing import Any
 
 from . import normalize as nz
 from .codes import Code
+from .count import as_of_date
 from .duplicates import find_duplicates
 from .model import (
     DONE,
@@ -32,11 +33,6 @@ __all__ = ["EXPECTED_META", "SEVERITY_CN", "as_of_date", "is_overdue", "report_t
 # Meta keys whose absence leaves a visible part of the notice out.
 EXPECTED_META = ("issuer", "unit", "basis", "group", "start_date", "end_date", "feedback_date",
                  "as_of", "issue_date", "organisation", "next_steps")
-
-
-def as_of_date(ledger: Ledger, today: date | None = None) -> date:
-    """统计截止日期, or today when the meta sheet does not give one."""
-    return nz.as_of_date(ledger.meta.as_of, today)
 
 
 class _RowFindings:
