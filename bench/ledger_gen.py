@@ -249,7 +249,8 @@ def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0,
             sub_size -= 1
             status, long_term = _status(rng, role)
             ws.write_number(r, 0, number, plain)
-            ws.write_string(r, 3, _sentence(rng, rng.randint(*shape.problem_parts)), wrap)
+            # Numbered so that no two problems are the same text (a duplicate is a ledger error).
+            ws.write_string(r, 3, _sentence(rng, rng.randint(*shape.problem_parts))[:-1] + f"（第{number}项）。", wrap)
             ws.write_string(r, 4, _sentence(rng, rng.randint(*shape.measure_parts)), wrap)
             ws.write_string(r, 5, rng.choice(_LEADERS), plain)
             ws.write_string(r, 6, rng.choice(_UNITS), plain)

@@ -449,7 +449,7 @@ CASES: tuple[Case, ...] = (
     Case("UTF16工作表", utf16_sheet, OK),
     Case("伪造合并", forged_merges, OK),
     Case("有错误", bad_status_and_amount, ERRORS, codes=("unknown_status", "bad_amount", "missing_problem")),
-    Case("只有表头", only_header, OK),
+    Case("只有表头", only_header, ERRORS, codes=("no_problems",)),  # issue 12.3: no problems is an error
     Case("序号极大", huge_numbers, OK, codes=("number_gap",)),
     Case("一千多个类别", thousand_categories, OK),
 )

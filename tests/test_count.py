@@ -1,10 +1,11 @@
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from ledger_factory import row, write_ledger
-from toolkit.count import count_problems, stats_to_dict, summary_sentence
+from toolkit.count import NO_UNIT, count_problems, split_units, stats_to_dict, summary_sentence
 from toolkit.model import Counts, Problem
 from toolkit.normalize import parse_status
 from toolkit.pipeline import analyse
@@ -70,3 +71,54 @@ def test_statuses_always_partition_the_total(rows):
     c = count_problems(counted, TODAY)
     assert c.total == c.done + c.in_progress + c.not_done == len(counted)
     assert c.long_term <= c.total
+
+
+# ---------------------------------------------------------------- issue 11.7: several departments
+
+@pytest.mark.parametrize(("text", "units"), [
+    ("办公室、创研科", ("办公室", "创研科")), ("办公室，创研科", ("办公室", "创研科")),
+    ("办公室,创研科", ("办公室", "创研科")), ("办公室/财务科；人事科", ("办公室", "财务科", "人事科")),
+    ("办公室;财务科", ("办公室", "财务科")), ("办公室\n创研科", ("办公室", "创研科")),
+    ("办公室和创研科", ("办公室", "创研科")), ("财务科及各科室", ("财务科", "各科室")),
+    ("办公室与人事科", ("办公室", "人事科")), ("办公室、创研科等", ("办公室", "创研科")),
+    ("办公室、办公室", ("办公室",)), (" 办公室 ", ("办公室",)), ("", ()), ("、", ()),
+    # 和 inside one name stays: the parts are not each a department
+    ("规划和自然资源局", ("规划和自然资源局",)), ("住房和城乡建设局", ("住房和城乡建设局",)),
+])
+def test_split_units(text, units):
+    assert split_units(text) == units
+
+
+def test_a_problem_of_two_departments_counts_for_both(tmp_path):
+    rows = [row(1, "类", "问题甲", "已完成", unit="办公室、创研科"),
+            row(2, "类", "问题乙", "未完成", unit="创研科", deadline="2024年9月30日"),
+            row(3, "类", "问题丙", "已完成", unit="")]
+    stats = analyse(write_ledger(tmp_path / "a.xlsx", rows), TODAY).stats
+    by_unit = dict(stats.by_unit)
+    assert list(by_unit) == ["办公室", "创研科", NO_UNIT]
+    assert (by_unit["办公室"].total, by_unit["办公室"].done) == (1, 1)
+    assert (by_unit["创研科"].total, by_unit["创研科"].done, by_unit["创研科"].overdue) == (2, 1, 1)
+    assert stats.overall.total == 3  # the overall count is per problem, never per department
+    data = stats_to_dict(stats)
+    assert [d["name"] for d in data["by_unit"]] == ["办公室", "创研科", NO_UNIT]
+
+
+def test_the_statistics_workbook_shows_the_split_departments(tmp_path):
+    import io
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    from toolkit.stats_book import stats_workbook
+
+    rows = [row(1, "类", "问题甲", "已完成", unit="办公室、创研科"), row(2, "类", "问题乙", "已完成", unit="创研科")]
+    report = analyse(write_ledger(tmp_path / "a.xlsx", rows), TODAY)
+    book = load_workbook(io.BytesIO(stats_workbook(report, when=datetime(2024, 11, 1)).data))
+    values = [c.value for ws in book.worksheets for r in ws.iter_rows() for c in r]
+    assert "办公室" in values and "创研科" in values and "办公室、创研科" not in values
+
+
+def test_the_json_amount_is_rounded_to_the_yuan():
+    counts = Counts(1, 1, 0, 0, 0, 0, 0, Decimal("0.012345"))
+    from toolkit.count import counts_to_dict
+    assert counts_to_dict(counts)["recovered_wan"] == 0.0123

@@ -9,7 +9,6 @@ Everything Typer/Click print around our text goes through the Chinese catalogue
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -26,10 +25,9 @@ from .i18n import ChineseHelp, ToolkitCommand, argument_label, click, localise_t
 from .i18n import gettext as _
 from .i18n import pad as _pad
 from .i18n import text_width as _width
-from .model import ERROR, INFO, KINDS, WARNING, Finding
+from .model import ERROR, KINDS, SEVERITY_CN, WARNING, Finding
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = ExitStatus.OK, ExitStatus.LEDGER_ERRORS, ExitStatus.UNUSABLE
-SEVERITY_CN = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 DEFAULT_LEDGER_DIR = Path("ledgers")
 DEFAULT_OUT_DIR = Path("out")
 SHOWN_FINDINGS = 20  # errors/warnings listed by build and render; the rest: toolkit check
@@ -200,7 +198,9 @@ def _fail(text: str) -> None:
 
 
 def _json(data: object) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    from .jsonsafe import to_json
+
+    typer.echo(to_json(data))
 
 
 def _shown(path: Path | str | None) -> str:
@@ -308,6 +308,7 @@ def check(
     from .errors import ToolkitError
     from .history import history_root
     from .pipeline import analyse
+    from .validate import report_to_dict, unusable_to_dict
 
     results: list[dict[str, Any]] = []
     rows: list[list[str]] = []
@@ -317,15 +318,12 @@ def check(
             report = analyse(ledger, history_dir=history_root(out_dir))
         except ToolkitError as exc:
             code = max(code, EXIT_UNUSABLE)
-            results.append({"file": str(ledger), "usable": False, "message": exc.message,
-                            "errors": None, "warnings": None, "findings": []})
+            results.append(unusable_to_dict(ledger, exc.message))
             if not as_json:
                 _fail(exc.message)
             continue
         code = max(code, _report_status(report))
-        results.append({"file": str(ledger), "usable": True, "message": "",
-                        "errors": len(report.errors), "warnings": len(report.warnings),
-                        "findings": [f.to_dict() for f in report.findings]})
+        results.append(report_to_dict(report, ledger))
         rows += [[ledger.name, _where(f), SEVERITY_CN[f.severity], f.column or "-", f.message]
                  for f in report.findings]
     if as_json:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from toolkit.errors import TemplateError
-from toolkit.model import KIND_CENTRAL, KIND_STAGE, KINDS, Counts, Problem, Report
+from toolkit.model import KIND_CENTRAL, KIND_STAGE, KINDS, Counts, Problem, Report, format_percent
 from toolkit.normalize import format_cn_date as _format_cn_date
 from toolkit.normalize import format_wan, parse_day
 
@@ -495,7 +495,7 @@ def _counts_dict(c: Counts) -> dict[str, Any]:
         "flagged": c.flagged,
         "overdue": c.overdue,
         "recovered": _decimal_text(c.recovered_wan),
-        "completion_rate": f"{rate:.1f}%" if rate is not None else "",
+        "completion_rate": format_percent(rate),
     }
 
 

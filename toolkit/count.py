@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 
-from .model import DONE, IN_PROGRESS, NOT_DONE, Counts, Ledger, Problem, Stats
-from .normalize import format_cn_date, format_wan
-from .validate import as_of_date, is_overdue
+from .model import (
+    DONE,
+    IN_PROGRESS,
+    NOT_DONE,
+    Counts,
+    Ledger,
+    Problem,
+    Stats,
+    format_percent,
+    round_amount,
+)
+from .normalize import as_of_date as _as_of
+from .normalize import format_cn_date, format_wan, is_overdue
 
 NO_UNIT = "（未填责任部门）"
 NO_CATEGORY = "（未分类）"
@@ -33,11 +44,44 @@ def count_problems(problems: Iterable[Problem], as_of: date) -> Counts:
     return Counts(total, done, in_progress, not_done, long_term, flagged, overdue, recovered)
 
 
-def _grouped(problems: tuple[Problem, ...], key, empty: str, as_of: date):
+def as_of_date(ledger: Ledger, today: date | None = None) -> date:
+    """统计截止日期, or today when the meta sheet does not give one."""
+    return _as_of(ledger.meta.as_of, today)
+
+
+def _grouped(problems: tuple[Problem, ...], keys: Callable[[Problem], Iterable[str]],
+             empty: str, as_of: date) -> tuple[tuple[str, Counts], ...]:
+    """Counts per group; a problem with several keys (departments) counts in each of them."""
     groups: dict[str, list[Problem]] = {}
     for p in problems:
-        groups.setdefault(key(p) or empty, []).append(p)
+        for name in keys(p) or (empty,):
+            groups.setdefault(name or empty, []).append(p)
     return tuple((name, count_problems(rows, as_of)) for name, rows in groups.items())
+
+
+# 、，,／/；;|, line breaks: always a list. 和/及/与 only between two names that each end like a
+# department, so 办公室和创研科 is two, but 规划和自然资源局 (one bureau) stays one.
+_UNIT_SEPARATORS = re.compile(r"[、，,／/；;|｜\n]+")
+_UNIT_CONJUNCTION = re.compile(r"[和及与]")
+_DEPARTMENT_END = re.compile(
+    r"(?:科|室|处|局|部|办|股|队|所|站|组|委|院|会|厅|馆|司|中心|公司|支部|部门|单位|科室|股室)$")
+_TRAILING_ETC = re.compile(r"(?:等|等部门|等单位|等科室)$")
+
+
+def split_units(text: str) -> tuple[str, ...]:
+    """The departments a 责任部门 cell names: ``办公室、创研科`` -> (办公室, 创研科), in order,
+    each once; () for an empty cell."""
+    names: list[str] = []
+    for part in _UNIT_SEPARATORS.split(text):
+        part = _TRAILING_ETC.sub("", part.strip()).strip()
+        if not part:
+            continue
+        pieces = [q.strip() for q in _UNIT_CONJUNCTION.split(part)]
+        if len(pieces) > 1 and all(len(q) >= 2 and _DEPARTMENT_END.search(q) for q in pieces):
+            names.extend(pieces)
+        else:
+            names.append(part)
+    return tuple(dict.fromkeys(names))
 
 
 def summary_sentence(counts: Counts, as_of: date, with_rate: bool = False) -> str:
@@ -50,7 +94,7 @@ def summary_sentence(counts: Counts, as_of: date, with_rate: bool = False) -> st
     if counts.recovered_wan:
         parts.append(f"追赃挽损{format_wan(counts.recovered_wan)}万元")
     if with_rate and counts.completion_rate is not None:
-        parts.append(f"整改完成率{counts.completion_rate}%")
+        parts.append(f"整改完成率{format_percent(counts.completion_rate)}")
     return "，".join(parts) + "。"
 
 
@@ -63,11 +107,18 @@ def count(ledger: Ledger, today: date | None = None) -> Stats:
     as_of = as_of_date(ledger, today)
     counted = tuple(p for p in ledger.problems if p.status)
     overall = count_problems(counted, as_of)
+    unit_names: dict[str, tuple[str, ...]] = {}  # the same cell text repeats down a ledger
+
+    def units(p: Problem) -> tuple[str, ...]:
+        if p.unit not in unit_names:
+            unit_names[p.unit] = split_units(p.unit)
+        return unit_names[p.unit]
+
     return Stats(
         as_of=as_of,
         overall=overall,
-        by_category=_grouped(counted, lambda p: p.category, NO_CATEGORY, as_of),
-        by_unit=_grouped(counted, lambda p: p.unit, NO_UNIT, as_of),
+        by_category=_grouped(counted, lambda p: (p.category,), NO_CATEGORY, as_of),
+        by_unit=_grouped(counted, units, NO_UNIT, as_of),
         summary=summary_sentence(overall, as_of),
     )
 
@@ -79,7 +130,7 @@ def counts_to_dict(counts: Counts) -> dict:
         "long_term": counts.long_term,
         "flagged": counts.flagged,
         "overdue": counts.overdue,
-        "recovered_wan": float(counts.recovered_wan),
+        "recovered_wan": float(round_amount(counts.recovered_wan)),
         "completion_rate": counts.completion_rate,
     }
 

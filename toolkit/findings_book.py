@@ -17,12 +17,11 @@ from typing import Iterable
 import xlsxwriter
 
 from .atomic import remove_quietly, write_atomic
-from .model import ERROR, INFO, WARNING, Finding
+from .model import ERROR, INFO, SEVERITY_CN, WARNING, Finding
 
 REPORT_SUFFIX = "-校验报告.xlsx"
 SHEET_NAME = "校验报告"
 COLUMNS = (("工作表", 14), ("单元格", 10), ("级别", 8), ("列", 16), ("值", 30), ("说明", 70))
-SEVERITY_CN = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 _ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
 # Excel reads "_xHHHH_" in a string as an escaped character; a literal one must be escaped

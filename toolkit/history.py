@@ -38,7 +38,7 @@ from .atomic import write_atomic
 from .count import stats_to_dict
 from .errors import OutputError, SnapshotError
 from .model import DONE, IN_PROGRESS, INFO, NOT_DONE, WARNING, Finding, Ledger, Report, Stats
-from .normalize import format_cn_date, parse_day, squash
+from .normalize import format_cn_date, parse_day, status_key
 
 HISTORY_DIR_NAME = ".history"
 FORMAT = "toolkit-history/1"
@@ -304,7 +304,7 @@ def short(text: str, limit: int = 30) -> str:
 
 
 def _text_key(text: str) -> str:
-    return squash(text).rstrip("。．.；;，,！!")
+    return status_key(text)  # the same comparison key as the status column
 
 
 def _similarity(a: str, b: str, floor: float) -> float:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 # Canonical statuses; together they partition the problems.
@@ -16,11 +16,47 @@ STATUSES = (DONE, IN_PROGRESS, NOT_DONE)
 ERROR = "error"
 WARNING = "warning"
 INFO = "info"
+# What the clerk reads for each severity (console, 校验报告, watcher log): defined here only.
+SEVERITY_CN = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
+
+# Every rate and amount shown is rounded 四舍五入 (ROUND_HALF_UP on the exact decimal value),
+# never by binary float rounding (round(100/16, 1) gives 6.2, 四舍五入 gives 6.3).
+RATE_PLACES = 1  # 整改完成率 43.2%
+AMOUNT_PLACES = 4  # 追赃挽损 in 万元: four places are one 元
 
 # Notice kinds (通报类型).
 KIND_STAGE = "阶段性进展"
 KIND_CENTRAL = "集中整改进展"
 KINDS = (KIND_STAGE, KIND_CENTRAL)
+
+
+def round_half_up(value: Decimal | int | str, places: int) -> Decimal:
+    """``value`` rounded to ``places`` decimals, halves away from zero (四舍五入)."""
+    return Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+def percent(part: int, whole: int, places: int = RATE_PLACES) -> Decimal | None:
+    """``part`` of ``whole`` in per cent, 四舍五入 to ``places``; None when ``whole`` is 0."""
+    if not whole:
+        return None
+    return round_half_up(Decimal(part) * 100 / Decimal(whole), places)
+
+
+def format_percent(rate: Decimal | float | None, empty: str = "") -> str:
+    """A rate as shown: ``43.2%`` (always one decimal); ``empty`` for None."""
+    if rate is None:
+        return empty
+    return f"{round_half_up(Decimal(str(rate)), RATE_PLACES)}%"
+
+
+def round_amount(amount: Decimal) -> Decimal:
+    """An amount in 万元 as shown: 四舍五入 to one 元, trailing zeros dropped (0.02, 3, 12.5)."""
+    try:
+        rounded = round_half_up(amount, AMOUNT_PLACES).normalize()
+    except InvalidOperation:  # beyond 28 digits: not an amount a ledger can hold (see MAX_AMOUNT)
+        return amount
+    # normalize() writes 100 as 1E+2; quantize back to an exponent of at least 0.
+    return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded
 
 
 @dataclass(frozen=True)
@@ -35,6 +71,11 @@ class Finding:
     value: str  # the offending value as text, "" when none
     message: str  # Chinese, for the clerk
     hint: str = ""  # e.g. the closest accepted status
+
+    def __post_init__(self) -> None:
+        # A codes.Code member is stored as its plain string: same hash, JSON and repr as before.
+        if type(self.code) is not str:
+            object.__setattr__(self, "code", str(self.code))
 
     def to_dict(self) -> dict[str, str]:
         return {
@@ -149,10 +190,13 @@ class Counts:
 
     @property
     def completion_rate(self) -> float | None:
-        """Share of 已完成 in per cent, one decimal; None when there is nothing to count."""
-        if not self.total:
-            return None
-        return round(self.done * 100 / self.total, 1)
+        """Share of 已完成 in per cent, 四舍五入 to one decimal; None when nothing is counted.
+
+        A float for the callers that write numbers (JSON, workbooks); the value is the exact
+        one-decimal rate of ``percent``, so ``str`` and ``format_percent`` show it as rounded.
+        """
+        rate = percent(self.done, self.total)
+        return None if rate is None else float(rate)
 
 
 @dataclass(frozen=True)

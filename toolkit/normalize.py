@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from .model import DONE, IN_PROGRESS, NOT_DONE
+from .model import DONE, IN_PROGRESS, NOT_DONE, Problem, round_amount
 
 _WHITESPACE = re.compile(r"\s+")
 _TRAILING_PUNCT = "。．.；;，,！!"
@@ -53,9 +53,8 @@ def format_cn_date(day: date) -> str:
 
 
 def format_wan(amount: Decimal) -> str:
-    """An amount in 万元 without trailing zeros: 0.02, 3, 12.5."""
-    text = format(amount.normalize(), "f")
-    return text
+    """An amount in 万元 as shown, 四舍五入 to one 元, without trailing zeros: 0.02, 3, 12.5."""
+    return format(round_amount(amount), "f")
 
 
 # ---------------------------------------------------------------- headers
@@ -252,6 +251,33 @@ def parse_day(value: object) -> date | None:
 
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(万元|万|元)?")
 _TEN_THOUSAND = Decimal(10000)
+# No 追赃挽损 of one problem comes near 10 亿万元 (10^13 元); anything beyond is a typo or a
+# forged cell, and would overflow the sums and the JSON (1e308 + 1e308 is Infinity).
+MAX_AMOUNT_WAN = Decimal(10) ** 9
+
+
+def amount_out_of_range(value: object, header_unit: str = "") -> bool:
+    """True when ``value`` reads as a number but not as a sane amount (too large, NaN, inf)."""
+    if isinstance(value, bool):
+        return False
+    text = squash(cell_text(value)).replace(",", "")
+    m = _AMOUNT.fullmatch(text)
+    number, unit = (m.group(1), m.group(2)) if m else (text, None)
+    try:
+        amount = Decimal(number)  # also "1e+308", "NaN", "Infinity" as a number cell reads
+    except InvalidOperation:
+        return False
+    if not amount.is_finite():
+        return True
+    return _to_wan(abs(amount), unit == "元" or (unit is None and squash(header_unit) == "元")) > MAX_AMOUNT_WAN
+
+
+def _to_wan(amount: Decimal, yuan: bool) -> Decimal:
+    return amount / _TEN_THOUSAND if yuan else amount
+
+
+def _bounded(amount: Decimal) -> Decimal | None:
+    return amount if amount <= MAX_AMOUNT_WAN else None
 
 
 def parse_amount(value: object, header_unit: str = "") -> Decimal | None:
@@ -266,15 +292,64 @@ def parse_amount(value: object, header_unit: str = "") -> Decimal | None:
             return None
         if not amount.is_finite() or amount < 0:
             return None
-        return amount / _TEN_THOUSAND if yuan_header else amount
+        return _bounded(_to_wan(amount, yuan_header))
     text = squash(cell_text(value)).replace(",", "")
     if not text:
         return Decimal(0)
     m = _AMOUNT.fullmatch(text)
     if not m:
         return None
-    amount = Decimal(m.group(1))
     unit = m.group(2)
-    if unit == "元" or (unit is None and yuan_header):
-        return amount / _TEN_THOUSAND
-    return amount
+    return _bounded(_to_wan(Decimal(m.group(1)), unit == "元" or (unit is None and yuan_header)))
+
+
+# ---------------------------------------------------------------- overdue
+
+def as_of_date(meta_as_of: date | None, today: date | None = None) -> date:
+    """统计截止日期, or today when the meta sheet does not give one."""
+    return meta_as_of or today or date.today()
+
+
+def is_overdue(problem: Problem, as_of: date) -> bool:
+    """正在整改 or 未完成, not long-term, and a deadline before 统计截止日期."""
+    return (problem.status in (IN_PROGRESS, NOT_DONE) and not problem.long_term
+            and problem.deadline is not None and problem.deadline < as_of)
+
+
+# ---------------------------------------------------------------- meta sheet keys
+
+META_KEYS: dict[str, tuple[str, ...]] = {
+    "issuer": ("发文机关", "发文单位", "署名"),
+    "unit": ("被巡察单位", "单位名称", "被巡察党组织"),
+    "basis": ("部署依据", "巡察部署"),
+    "group": ("巡察组",),
+    "start_date": ("巡察开始日期",),
+    "end_date": ("巡察结束日期",),
+    "feedback_date": ("反馈日期",),
+    "as_of": ("统计截止日期", "截止日期", "截至日期"),
+    "issue_date": ("成文日期", "通报日期", "落款日期"),
+    "kind": ("通报类型",),
+    "organisation": ("整改组织情况",),
+    "long_term_measures": ("长期整改举措",),
+    "next_steps": ("下一步工作安排",),
+    "phone": ("联系电话",),
+    "address": ("通讯地址", "邮政地址"),
+    "email": ("电子邮箱", "邮箱"),
+    "doc_number": ("发文字号", "文号"),
+    "issuer_mark": ("发文机关标志",),
+    "signer": ("签发人",),
+    "seal": ("印章", "加盖印章"),
+    "cc": ("抄送", "抄送机关"),
+    "printer": ("印发机关",),
+    "print_date": ("印发日期",),
+    "drafter": ("起草人",),
+    "title": ("标题", "通报标题"),
+    "number_format": ("序号格式", "问题序号格式"),
+    "heading_organisation": ("整改组织情况标题",),
+    "heading_progress": ("整改进展标题", "对账销号标题"),
+    "heading_flagged": ("点人点事标题",),
+    "heading_completed": ("已完成整改事项标题", "已完成事项标题"),
+    "heading_long_term": ("长期整改标题", "长期整改任务标题"),
+    "heading_next_steps": ("下一步工作安排标题", "下一步标题"),
+}
+META_LABELS = {key: names[0] for key, names in META_KEYS.items()}

@@ -607,41 +607,7 @@ def _section_text(own: dict[int, object], merged_across: bool, first_col: int) -
 
 # ---------------------------------------------------------------- meta sheet
 
-META_KEYS: dict[str, tuple[str, ...]] = {
-    "issuer": ("发文机关", "发文单位", "署名"),
-    "unit": ("被巡察单位", "单位名称", "被巡察党组织"),
-    "basis": ("部署依据", "巡察部署"),
-    "group": ("巡察组",),
-    "start_date": ("巡察开始日期",),
-    "end_date": ("巡察结束日期",),
-    "feedback_date": ("反馈日期",),
-    "as_of": ("统计截止日期", "截止日期", "截至日期"),
-    "issue_date": ("成文日期", "通报日期", "落款日期"),
-    "kind": ("通报类型",),
-    "organisation": ("整改组织情况",),
-    "long_term_measures": ("长期整改举措",),
-    "next_steps": ("下一步工作安排",),
-    "phone": ("联系电话",),
-    "address": ("通讯地址", "邮政地址"),
-    "email": ("电子邮箱", "邮箱"),
-    "doc_number": ("发文字号", "文号"),
-    "issuer_mark": ("发文机关标志",),
-    "signer": ("签发人",),
-    "seal": ("印章", "加盖印章"),
-    "cc": ("抄送", "抄送机关"),
-    "printer": ("印发机关",),
-    "print_date": ("印发日期",),
-    "drafter": ("起草人",),
-    "title": ("标题", "通报标题"),
-    "number_format": ("序号格式", "问题序号格式"),
-    "heading_organisation": ("整改组织情况标题",),
-    "heading_progress": ("整改进展标题", "对账销号标题"),
-    "heading_flagged": ("点人点事标题",),
-    "heading_completed": ("已完成整改事项标题", "已完成事项标题"),
-    "heading_long_term": ("长期整改标题", "长期整改任务标题"),
-    "heading_next_steps": ("下一步工作安排标题", "下一步标题"),
-}
-META_LABELS = {key: names[0] for key, names in META_KEYS.items()}
+META_KEYS, META_LABELS = nz.META_KEYS, nz.META_LABELS  # defined with the other value rules
 _META_INDEX = {nz.squash(name): key for key, names in META_KEYS.items() for name in names}
 _DATE_KEYS = ("start_date", "end_date", "feedback_date", "as_of", "issue_date")
 _PARAGRAPH_KEYS = ("organisation", "long_term_measures", "next_steps")

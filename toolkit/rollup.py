@@ -21,7 +21,7 @@ from .build import find_ledgers
 from .errors import OutputError, RollupError, ToolkitError
 from .exit_status import ExitStatus
 from .history import last_snapshot_time
-from .model import Counts
+from .model import Counts, format_percent
 from .normalize import format_cn_date, format_wan
 from .pipeline import analyse
 from .stats_book import (COUNT_HEADERS, WORKBOOK_OPTIONS, Formats, SheetWriter, WorkbookBytes,
@@ -106,7 +106,7 @@ def _time_text(when: datetime | None) -> str:
 
 
 def _rate_text(rate: float | None) -> str:
-    return "-" if rate is None else f"{rate}%"
+    return format_percent(rate, "-")
 
 
 def table_rows(result: Rollup) -> list[list[str]]:

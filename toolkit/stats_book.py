@@ -23,9 +23,8 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
 from .errors import OutputError
-from .model import Counts, Problem, Report
-from .normalize import format_cn_date
-from .validate import is_overdue
+from .model import Counts, Problem, Report, round_amount
+from .normalize import format_cn_date, is_overdue
 
 STATS_SUFFIX = "-统计.xlsx"
 SHEET_OVERVIEW = "总览"
@@ -144,7 +143,8 @@ class WorkbookBytes:
 def counts_values(counts: Counts) -> tuple[int | float | None, ...]:
     """One table row in the order of ``COUNT_HEADERS`` (the numbers of ``counts_to_dict``)."""
     return (counts.total, counts.done, counts.in_progress, counts.not_done, counts.long_term,
-            counts.flagged, counts.overdue, counts.completion_rate, float(counts.recovered_wan))
+            counts.flagged, counts.overdue, counts.completion_rate,
+            float(round_amount(counts.recovered_wan)))
 
 
 class Formats:
