@@ -20,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "__main__", "errors", "exit_status", "names"),
     ("model", "codes"),
-    ("normalize", "atomic", "safety", "xlsx_out"),
+    ("normalize", "atomic", "safety", "xlsx_out", "jsonsafe", "duplicates", "docprops"),
     ("discover", "read_xlsx", "read_calamine", "read_meta", "read_rows"),  # the reader's parts
     ("read", "validate", "count", "history", "archive", "fingerprint"),  # the stages
     ("context", "docx_template", "template_guard", "pdf", "official"),

@@ -25,7 +25,7 @@ from .i18n import ChineseHelp, ToolkitCommand, argument_label, click, localise_t
 from .i18n import gettext as _
 from .i18n import pad as _pad
 from .i18n import text_width as _width
-from .model import ERROR, KINDS, SEVERITY_CN, WARNING, Finding
+from .model import KINDS, SEVERITY_CN, Finding
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = ExitStatus.OK, ExitStatus.LEDGER_ERRORS, ExitStatus.UNUSABLE
 DEFAULT_LEDGER_DIR = Path("ledgers")
