@@ -73,6 +73,7 @@ def test_missing_official_parts_are_computed_by_the_library(tmp_path):
 def test_a_notice_right_after_init_says_what_it_lacks(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert runner.invoke(app, ["init", "ledgers/新台账.xlsx"]).exit_code == 0
+    _add_first_problem(Path("ledgers/新台账.xlsx"))  # a ledger with no problem is an error
     result = runner.invoke(app, ["build", "ledgers", "-o", "out"])
     assert "已生成（缺少：发文机关、成文日期、巡察组、部署依据、统计截止日期）" in result.output
     assert "还不能作为正式通报印发" in result.output
@@ -187,3 +188,17 @@ def test_result_rows_tell_an_unreadable_ledger_from_a_failed_output(tmp_path, mo
     rows = cli._build_row(no_pdf)
     assert rows[0][1] == "已生成通报，PDF 未生成" and rows[0][-1] == "找不到 LibreOffice"
     assert rows[1][-1] == "a.docx"
+
+
+def _add_first_problem(path: Path) -> None:
+    """What a clerk does next in a new ledger: fill in the first problem under the header."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path)
+    ws = wb.worksheets[0]
+    header_row = next(r for r in range(1, 11) if any(c.value == "具体问题" for c in ws[r]))
+    values = {"序号": 1, "具体问题": "问题甲", "整改状态": "正在整改", "整改时限": "长期坚持"}
+    for cell in ws[header_row]:
+        if cell.value in values:
+            ws.cell(header_row + 1, cell.column, values[cell.value])
+    wb.save(path)

@@ -11,7 +11,6 @@ from typing import Any
 
 from . import normalize as nz
 from .codes import Code
-from .count import as_of_date
 from .duplicates import find_duplicates
 from .model import (
     DONE,
@@ -27,7 +26,7 @@ from .model import (
 )
 from .normalize import META_LABELS, is_overdue
 
-__all__ = ["EXPECTED_META", "SEVERITY_CN", "as_of_date", "is_overdue", "report_to_dict",
+__all__ = ["EXPECTED_META", "SEVERITY_CN", "is_overdue", "report_to_dict",
            "unusable_to_dict", "validate"]
 
 # Meta keys whose absence leaves a visible part of the notice out.
@@ -54,7 +53,7 @@ class _RowFindings:
 
 def validate(ledger: Ledger, today: date | None = None) -> tuple[Finding, ...]:
     """All findings for the ledger: those found while reading, then row and meta checks."""
-    as_of = as_of_date(ledger, today)
+    as_of = nz.as_of_date(ledger.meta.as_of, today)
     rows = _RowFindings(ledger)
     if not ledger.problems and "problem" in ledger.columns:
         rows.found.append(Finding(
