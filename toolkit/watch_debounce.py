@@ -34,7 +34,7 @@ def check_delay(name: str, value: object, *, positive: bool = False,
                 upper: float = MAX_DELAY_SECONDS) -> float:
     """``value`` as seconds, or WatchSettingError naming the setting (Chinese, for the CLI)."""
     bound = "大于 0" if positive else "不小于 0"
-    message = f"{name} 必须是{bound}、不超过 {upper:g} 的秒数（收到 {value!r}）"
+    message = f"{name}必须是{bound}、不超过 {upper:g} 的秒数（收到 {value!r}）"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise WatchSettingError(None, message)
     seconds = float(value)
