@@ -31,7 +31,8 @@ def folders(tmp_path):
 
 
 def watcher(folders, **options) -> Watcher:
-    settings = dict(polling=False, debounce=DEBOUNCE, retry_delay=0.05, supervise_every=0.1)
+    settings: dict = {"polling": False, "debounce": DEBOUNCE, "retry_delay": 0.05,
+                      "supervise_every": 0.1}
     settings.update(options)
     return Watcher(*folders, **settings)
 
@@ -61,7 +62,7 @@ def test_a_hand_edited_status_json_does_not_stop_the_watcher(folders, content):
 
 
 def test_a_damaged_status_json_is_named_in_a_warning(folders):
-    ledgers, out = folders
+    _, out = folders
     out.mkdir()
     (out / "status.json").write_text('{"ledgers": []}', encoding="utf-8")
     with watcher(folders):
@@ -85,7 +86,7 @@ def test_a_deleted_ledger_known_from_an_earlier_run_is_still_recorded(folders):
 # ---------------------------------------------------------------- unwritable outputs (9.3)
 
 def test_a_log_file_that_cannot_be_written_is_a_clear_error(folders):
-    ledgers, out = folders
+    _, out = folders
     (out / "toolkit.log").mkdir(parents=True)  # even root cannot open a folder as a file
     with pytest.raises(WatchError) as caught:
         watcher(folders).start()
@@ -98,14 +99,15 @@ def test_cli_watch_with_an_unwritable_log_exits_2_without_traceback(folders):
     (out / "toolkit.log").mkdir(parents=True)
     toolkit = Path(sys.executable).with_name("toolkit")
     proc = subprocess.run([str(toolkit), "watch", str(ledgers), "-o", str(out)],
-                          capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT)
+                          capture_output=True, text=True, encoding="utf-8", timeout=TIMEOUT,
+                          check=False)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr and str(out / "toolkit.log") in proc.stderr
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
 def test_a_read_only_output_folder_is_a_clear_error(folders):
-    ledgers, out = folders
+    _, out = folders
     out.mkdir()
     out.chmod(0o500)
     try:
@@ -123,7 +125,7 @@ def test_cli_watch_refuses_a_debounce_that_cannot_be_a_delay(folders, value):
     toolkit = Path(sys.executable).with_name("toolkit")
     proc = subprocess.run([str(toolkit), "watch", str(ledgers), "-o", str(out),
                            f"--debounce={value}"], capture_output=True, text=True,
-                          encoding="utf-8", timeout=TIMEOUT)
+                          encoding="utf-8", timeout=TIMEOUT, check=False)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and "debounce" in proc.stderr
 
@@ -203,7 +205,7 @@ def test_a_fifo_named_like_a_ledger_never_blocks_the_good_ones(folders):
 
 
 def test_a_fifo_present_at_start_is_never_opened(folders):
-    ledgers, out = folders
+    ledgers, _ = folders
     os.mkfifo(ledgers / "x.xlsx")
     (ledgers / "a.xlsx").write_bytes(ledger_bytes("一"))
     with watcher(folders, workers=1) as w:

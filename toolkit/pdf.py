@@ -26,8 +26,13 @@ from xml.sax.saxutils import escape
 from toolkit.atomic import write_atomic
 from toolkit.errors import OutputError, PdfConversionError, ToolkitError
 
-__all__ = ["convert_to_pdf", "soffice_available", "find_soffice", "cancel_conversions",
-           "SOFFICE_ENV"]
+__all__ = [
+    "SOFFICE_ENV",
+    "cancel_conversions",
+    "convert_to_pdf",
+    "find_soffice",
+    "soffice_available",
+]
 
 SOFFICE_ENV = "TOOLKIT_SOFFICE"  # full path of soffice(.exe), when it is not found by itself
 _CANDIDATES = ("soffice", "libreoffice")
@@ -127,7 +132,7 @@ def _kill_tree(proc: subprocess.Popen[bytes]) -> None:
     if os.name == "nt":
         # taskkill /T ends the children too (soffice.exe starts soffice.bin).
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)],
+            subprocess.run(["taskkill", "/F", "/T", "/PID", str(proc.pid)], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
         with contextlib.suppress(OSError):
             proc.kill()

@@ -19,8 +19,8 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from watchdog.events import (
     FileClosedNoWriteEvent,
@@ -35,7 +35,12 @@ from .atomic import TEMP_PREFIX, TEMP_SUFFIX
 from .build import BuildResult, build_notice, find_ledgers, is_ledger_file
 from .errors import WatchError
 from .pdf import cancel_conversions
-from .watch_debounce import Clock, DebounceQueue, Pending, WatchSettingError, check_delay
+from .watch_debounce import (
+    Clock,
+    DebounceQueue,
+    WatchSettingError,
+    check_delay,
+)
 from .watch_observer import ObserverSupervisor
 from .watch_process import LedgerProcessor, ProcessSettings, fingerprint
 from .watch_record import (  # noqa: F401  (re-exported: the CLI and tests use these names)
@@ -51,8 +56,15 @@ from .watch_workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Watcher", "WatchSettingError", "log_formatter", "network_filesystem", "mount_of",
-           "parse_mounts", "remove_stale_temps"]
+__all__ = [
+    "WatchSettingError",
+    "Watcher",
+    "log_formatter",
+    "mount_of",
+    "network_filesystem",
+    "parse_mounts",
+    "remove_stale_temps",
+]
 
 # A temp file of ours this old is left over from a crash; a younger one may belong to a
 # `toolkit build` running at the same moment, so it is left alone.

@@ -12,9 +12,9 @@ import logging
 import os
 import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from .build import UNUSABLE, BuildResult, notice_path_for
 from .errors import OutputError, ToolkitError, UnreadableLedgerError

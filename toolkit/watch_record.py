@@ -14,16 +14,21 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from typing import Callable
 
 from .atomic import write_atomic
 from .build import BUILT, INVALID, UNUSABLE, BuildResult, notice_path_for
 from .count import counts_to_dict
 from .errors import OutputError, ToolkitError, WatchError
-from .findings_book import remove_findings_book, report_path_for, report_rows, write_findings_book
+from .findings_book import (
+    remove_findings_book,
+    report_path_for,
+    report_rows,
+    write_findings_book,
+)
 
 logger = logging.getLogger("toolkit.watch")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from .watch_debounce import DebounceQueue, Pending
 
@@ -59,7 +59,7 @@ class WorkerPool:
             while len(self._threads) < self._wanted(len(stuck)):
                 self._spawn()
 
-    def join(self, timeout: float, poll: Callable[[], None] | None = None) -> bool:
+    def join(self, timeout: float, poll: Callable[[], object] | None = None) -> bool:
         """Wait for the workers to end, calling ``poll`` every 0.2 s; False when some are left."""
         deadline = self._queue.clock() + timeout
         for thread in list(self._threads):
