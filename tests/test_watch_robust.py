@@ -92,6 +92,7 @@ def test_a_log_file_that_cannot_be_written_is_a_clear_error(folders):
         watcher(folders).start()
     assert str(out / "toolkit.log") in caught.value.message
     assert "无法写入日志文件" in caught.value.message
+    assert "同名的文件夹已存在" in caught.value.message  # the reason in Chinese, not strerror
 
 
 def test_cli_watch_with_an_unwritable_log_exits_2_without_traceback(folders):

@@ -40,6 +40,7 @@ from .watch_debounce import (
     DebounceQueue,
     WatchSettingError,
     check_delay,
+    os_reason,
 )
 from .watch_observer import ObserverSupervisor
 from .watch_process import LedgerProcessor, ProcessSettings, fingerprint
@@ -300,7 +301,7 @@ class Watcher:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WatchError(self.out_dir, f"无法创建输出文件夹 {self.out_dir}"
-                                           f"（{exc.strerror or exc}）") from exc
+                                           f"（{os_reason(exc)}）") from exc
         if self._log_file:
             self._recorder.attach_log_file()
         try:
@@ -328,7 +329,7 @@ class Watcher:
         try:
             self._supervisor.start()
         except OSError as exc:
-            raise WatchError(self.ledger_dir, f"无法监视该文件夹（{exc.strerror or exc}）") from exc
+            raise WatchError(self.ledger_dir, f"无法监视该文件夹（{os_reason(exc)}）") from exc
 
     def request_stop(self) -> None:
         """Ask ``run()`` (blocking in another thread) to stop and return."""
@@ -423,7 +424,7 @@ class Watcher:
         try:
             ledgers = find_ledgers(self.ledger_dir)
         except OSError as exc:
-            logger.warning("无法读取台账文件夹 %s（%s）", self.ledger_dir, exc.strerror or exc)
+            logger.warning("无法读取台账文件夹 %s（%s）", self.ledger_dir, os_reason(exc))
             return
         if not ledgers:
             logger.info("%s 中暂无台账（.xlsx）", self.ledger_dir)

@@ -21,6 +21,8 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserver
 
+from .watch_debounce import os_reason
+
 logger = logging.getLogger("toolkit.watch")
 
 
@@ -91,7 +93,7 @@ class ObserverSupervisor:
             if self.polling or exc.errno not in (errno.ENOSPC, errno.EMFILE):
                 raise
             # The inotify watch or instance limit is reached: polling still works.
-            logger.warning("系统文件通知不可用（%s），改用轮询", exc.strerror or exc)
+            logger.warning("系统文件通知不可用（%s），改用轮询", os_reason(exc))
             self.polling = True
             return self._start_observer()
         self._watched_id = watched
@@ -124,7 +126,7 @@ class ObserverSupervisor:
             try:
                 self._observer = self._start_observer()
             except OSError as exc:
-                logger.warning("重启监视失败（%s），%g 秒后重试", exc.strerror or exc, self.every)
+                logger.warning("重启监视失败（%s），%g 秒后重试", os_reason(exc), self.every)
                 return False
         return True
 

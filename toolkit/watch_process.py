@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .build import UNUSABLE, BuildResult, notice_path_for
 from .errors import OutputError, ToolkitError, UnreadableLedgerError
-from .watch_debounce import DebounceQueue, Pending
+from .watch_debounce import DebounceQueue, Pending, os_reason
 from .watch_record import LOG_NAME, StatusRecorder
 
 logger = logging.getLogger("toolkit.watch")
@@ -56,7 +56,7 @@ def unexpected_failure(path: Path, target: Path, exc: Exception) -> BuildResult:
         problem: ToolkitError = exc
     elif isinstance(exc, OSError):
         where = Path(exc.filename) if isinstance(exc.filename, str) else target
-        problem = OutputError(where, f"无法写入（{exc.strerror or exc}）")
+        problem = OutputError(where, f"无法写入（{os_reason(exc)}）")
     else:
         problem = ToolkitError(path, f"处理时发生意外错误（{type(exc).__name__}：{exc}），"
                                      f"详见 {LOG_NAME}")

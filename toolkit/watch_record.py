@@ -29,6 +29,7 @@ from .findings_book import (
     report_rows,
     write_findings_book,
 )
+from .watch_debounce import os_reason
 
 logger = logging.getLogger("toolkit.watch")
 
@@ -65,7 +66,7 @@ class _LogFileHandler(RotatingFileHandler):
         if not self._complained:
             self._complained = True
             exc = sys.exc_info()[1]
-            detail = getattr(exc, "strerror", None) or exc
+            detail = os_reason(exc) if exc is not None else "原因不明"
             with _suppress_all():
                 sys.stderr.write(f"无法写入日志文件 {self.baseFilename}（{detail}），"
                                  "此后的日志只显示在控制台\n")
@@ -90,7 +91,7 @@ def check_writable(folder: Path) -> None:
         os.close(fd)
         os.unlink(name)
     except OSError as exc:
-        raise WatchError(folder, f"输出文件夹 {folder} 无法写入（{exc.strerror or exc}），"
+        raise WatchError(folder, f"输出文件夹 {folder} 无法写入（{os_reason(exc)}），"
                                  "请检查权限或换一个文件夹") from exc
 
 
@@ -105,7 +106,7 @@ def read_status(path: Path) -> dict[str, dict]:
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
-        logger.warning("%s 无法读取（%s），将重新建立", path, getattr(exc, "strerror", None) or exc)
+        logger.warning("%s 无法读取（%s），将重新建立", path, os_reason(exc))
         return {}
     ledgers = data.get("ledgers") if isinstance(data, dict) else None
     if not isinstance(ledgers, dict):
@@ -156,7 +157,7 @@ class StatusRecorder:
             handler = _LogFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
                                       encoding="utf-8")
         except OSError as exc:
-            raise WatchError(path, f"无法写入日志文件 {path}（{exc.strerror or exc}），"
+            raise WatchError(path, f"无法写入日志文件 {path}（{os_reason(exc)}），"
                                    "请检查输出文件夹的权限或换一个文件夹") from exc
         handler.setFormatter(log_formatter())
         handler.setLevel(logging.INFO)
@@ -265,7 +266,7 @@ class StatusRecorder:
             logger.warning("status.json 未更新：%s（%s）", exc.message, self.out_dir / STATUS_NAME)
         except OSError as exc:
             logger.warning("status.json 未更新：无法写入 %s（%s）", self.out_dir / STATUS_NAME,
-                           exc.strerror or exc)
+                           os_reason(exc))
 
     # ---------------------------------------------------------------- 校验报告
 
@@ -289,7 +290,7 @@ class StatusRecorder:
             logger.warning("%s：校验报告未更新：%s（%s）", path.name, exc.message, target)
         except OSError as exc:
             logger.warning("%s：无法更新或删除 %s（%s），可能正在 Excel 中打开", path.name, target,
-                           exc.strerror or exc)
+                           os_reason(exc))
         return target if target.exists() else None
 
 
