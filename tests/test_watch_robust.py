@@ -257,3 +257,31 @@ def test_a_polled_save_after_a_quiet_spell_does_not_wait_for_the_debounce(folder
         assert w.wait_builds("a.xlsx", 2, TIMEOUT)
         assert "第二版进展3" in notice_text(out / "a.docx")
         assert w.status("a.xlsx")["result"] == "built"  # never "deleted" in between
+
+
+# ---------------------------------------------------------------- outcomes added by build.py
+
+def test_an_outcome_the_watcher_does_not_know_is_recorded_in_chinese(folders):
+    """build.py may add outcomes ("unchanged", "edited kept" …): recorded, never in English,
+    and the notice time moves only when a notice was written."""
+    import dataclasses
+
+    ledgers, out = folders
+    (ledgers / "a.xlsx").write_bytes(ledger_bytes("一"))
+    outcome = {"value": "built"}
+
+    def builder(ledger, target, **options):
+        result = build_notice(ledger, target, **options)
+        return dataclasses.replace(result, outcome=outcome["value"])
+
+    with watcher(folders, builder=builder) as w:
+        assert w.wait_builds("a.xlsx", 1, TIMEOUT)
+        first = w.status("a.xlsx")["notice_time"]
+        outcome["value"] = "some new outcome"
+        excel_save(ledgers / "a.xlsx", ledger_bytes("二"))
+        assert w.wait_builds("a.xlsx", 2, TIMEOUT)
+        entry = w.status("a.xlsx")
+        assert entry["result"] == "some new outcome"
+        assert entry["result_cn"] == "已处理（some new outcome）"
+        assert entry["notice_time"] is not None and entry["notice_time"] >= first
+        assert "二进展3" in notice_text(out / "a.docx")

@@ -14,6 +14,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from logging.handlers import RotatingFileHandler
@@ -34,7 +35,8 @@ from .watch_debounce import os_reason
 logger = logging.getLogger("toolkit.watch")
 
 DELETED = "deleted"  # status.json result of a ledger that disappeared; its notice is kept
-RESULT_CN = {BUILT: "已生成", INVALID: "有错误，未生成", UNUSABLE: "无法使用", DELETED: "台账已删除"}
+RESULT_CN = {BUILT: "已生成", INVALID: "有错误，未生成", UNUSABLE: "无法使用", DELETED: "台账已删除",
+             "unchanged": "无变化，未重新生成"}
 OUTPUT_FAILED_CN = "输出失败，原通报保留"
 STATUS_NAME = "status.json"
 LOG_NAME = "toolkit.log"
@@ -123,6 +125,24 @@ def read_status(path: Path) -> dict[str, dict]:
     return entries
 
 
+def result_cn(result: BuildResult) -> str:
+    """The outcome in Chinese; an outcome added later by build.py is never shown in English."""
+    known = RESULT_CN.get(result.outcome) or getattr(result, "outcome_cn", None)
+    return str(known) if known else f"已处理（{result.outcome}）"
+
+
+def _written_now(result: BuildResult, seconds: float) -> bool:
+    """Was a notice written by this build (whatever the outcome is called)?"""
+    if result.outcome == BUILT:
+        return True
+    if result.notice is None or result.outcome in (INVALID, UNUSABLE):
+        return False
+    try:
+        return Path(result.notice).stat().st_mtime >= time.time() - seconds - 1.0
+    except OSError:
+        return False
+
+
 def output_failed(result: BuildResult) -> bool:
     """The ledger was fine but an output (notice, PDF …) could not be written."""
     return isinstance(result.problem, OutputError)
@@ -191,7 +211,7 @@ class StatusRecorder:
     def record(self, path: Path, result: BuildResult, seconds: float) -> dict:
         """Write the 校验报告, log the result and store its status.json entry (returned)."""
         report_path = self.write_report(path, result)
-        entry = self._entry(path, result, report_path)
+        entry = self._entry(path, result, report_path, seconds)
         self._log(path, result, entry, seconds)
         return self._store(path.name, entry)
 
@@ -202,7 +222,8 @@ class StatusRecorder:
         logger.warning("%s：台账已删除或移走，原通报保留", path.name)
         return self._store(path.name, entry)
 
-    def _entry(self, path: Path, result: BuildResult, report_path: Path | None) -> dict:
+    def _entry(self, path: Path, result: BuildResult, report_path: Path | None,
+               seconds: float) -> dict:
         report = result.report
         previous = self.status(path.name) or {}
         kept = notice_path_for(path, self.out_dir)
@@ -211,11 +232,11 @@ class StatusRecorder:
             "ledger": str(path),
             "time": now_text(),
             "result": result.outcome,
-            "result_cn": (OUTPUT_FAILED_CN if failed
-                          else RESULT_CN.get(result.outcome, result.outcome)),
+            "result_cn": OUTPUT_FAILED_CN if failed else result_cn(result),
             "notice": (str(result.notice) if result.notice
                        else previous.get("notice") or (str(kept) if kept.exists() else None)),
-            "notice_time": now_text() if result.outcome == BUILT else previous.get("notice_time"),
+            "notice_time": (now_text() if _written_now(result, seconds)
+                            else previous.get("notice_time")),
             "report": str(report_path) if report_path else None,
             "counts": counts_to_dict(report.stats.overall) if report else None,
             "errors": len(report.errors) if report else 0,
