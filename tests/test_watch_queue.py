@@ -161,3 +161,24 @@ def test_a_stuck_build_gets_a_replacement_worker_and_the_others_go_on(clock):
         stopping.set()
         q.wake()
         assert pool.join(10)
+
+
+def test_join_is_bounded_in_real_time_even_under_a_fake_clock(clock):
+    q = queue(clock)
+    stopping, release, started = threading.Event(), threading.Event(), threading.Event()
+
+    def handle(path, job):
+        started.set()
+        release.wait(30)
+
+    pool = WorkerPool(q, handle, stopping=stopping, workers=1)
+    pool.start()
+    q.add(A, "scan", None, delay=0.0)
+    assert started.wait(10)
+    stopping.set()
+    q.wake()
+    polls = []
+    assert pool.join(0.3, poll=lambda: polls.append(1)) is False  # the build is still running
+    assert polls
+    release.set()
+    assert pool.join(10)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,10 +62,11 @@ class WorkerPool:
 
     def join(self, timeout: float, poll: Callable[[], object] | None = None) -> bool:
         """Wait for the workers to end, calling ``poll`` every 0.2 s; False when some are left."""
-        deadline = self._queue.clock() + timeout
+        # Real time, not the queue's clock: a stop must end even under a fake clock.
+        deadline = time.monotonic() + timeout
         for thread in list(self._threads):
             while thread.is_alive():
-                left = deadline - self._queue.clock()
+                left = deadline - time.monotonic()
                 if left <= 0:
                     return False
                 if poll is not None:
