@@ -10,7 +10,7 @@ DOC = ROOT / "docs" / "watch.md"
 
 
 def blocks(text: str) -> list[tuple[str, str]]:
-    return re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.S | re.M)
+    return re.findall(r"^```(\w*)\n(.*?)^```", text, flags=re.DOTALL | re.MULTILINE)
 
 
 def section(text: str, title: str) -> str:
