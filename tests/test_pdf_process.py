@@ -184,6 +184,8 @@ def test_toolkit_soffice_points_at_a_converter_off_the_path(env, docx, tmp_path,
     assert find_soffice() == str(exe)
     convert_to_pdf(docx, tmp_path / "a.pdf")
     assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF-")
+    monkeypatch.setenv(SOFFICE_ENV, str(exe.parent))  # the program folder will do too
+    assert find_soffice() == str(exe)
 
 
 def test_a_wrong_toolkit_soffice_is_named_in_the_error(env, docx, tmp_path, monkeypatch):

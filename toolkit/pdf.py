@@ -65,7 +65,7 @@ def find_soffice() -> str | None:
     """
     configured = os.environ.get(SOFFICE_ENV, "").strip().strip('"')
     if configured:
-        return configured if _executable(Path(configured)) else None
+        return _configured_soffice(configured)
     for name in _CANDIDATES:
         found = shutil.which(name)
         if found:
@@ -78,6 +78,20 @@ def find_soffice() -> str | None:
 
 def soffice_available() -> bool:
     return find_soffice() is not None
+
+
+def _configured_soffice(configured: str) -> str | None:
+    """``TOOLKIT_SOFFICE`` may name the program, its folder (``…\\LibreOffice\\program``), or
+    a command on PATH."""
+    path = Path(configured)
+    if path.is_dir():
+        for name in ("soffice.exe", "soffice", "soffice.bin"):
+            if _executable(path / name):
+                return str(path / name)
+        return None
+    if _executable(path):
+        return str(path)
+    return shutil.which(configured)
 
 
 def _executable(path: Path) -> bool:
