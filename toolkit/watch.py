@@ -370,12 +370,14 @@ class Watcher:
             self._finish_stop()
 
     def _finish_stop(self) -> None:
-        dropped = [p.name for p in self._queue.drain()]
-        if dropped:
-            logger.info("未处理的变化（下次启动时会重新生成）：%s", "、".join(dropped))
-        remove_stale_temps(self.out_dir)
-        logger.info("已停止监视 %s", self.ledger_dir)
-        self._recorder.detach_log_file()
+        try:  # one more stop signal here must not cost the last log line
+            dropped = [p.name for p in self._queue.drain()]
+            if dropped:
+                logger.info("未处理的变化（下次启动时会重新生成）：%s", "、".join(dropped))
+            remove_stale_temps(self.out_dir)
+        finally:
+            logger.info("已停止监视 %s", self.ledger_dir)
+            self._recorder.detach_log_file()
 
     # ---------------------------------------------------------------- for tests and callers
 
