@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,9 @@ def test_a_stuck_build_gets_a_replacement_worker_and_the_others_go_on(clock):
         assert A in pool.running()
     finally:
         release.set()
+        deadline = time.monotonic() + 10
+        while pool.running() and time.monotonic() < deadline:  # A's build ends once released
+            time.sleep(0.01)
         stopping.set()
         q.wake()
         assert pool.join(10)
@@ -182,3 +186,26 @@ def test_join_is_bounded_in_real_time_even_under_a_fake_clock(clock):
     assert polls
     release.set()
     assert pool.join(10)
+
+
+def test_join_does_not_wait_for_a_build_already_given_up_on(clock):
+    q = queue(clock)
+    stopping, release, started = threading.Event(), threading.Event(), threading.Event()
+
+    def handle(path, job):
+        started.set()
+        release.wait(30)
+
+    pool = WorkerPool(q, handle, stopping=stopping, workers=1, stuck_after=60.0)
+    pool.start()
+    try:
+        q.add(A, "scan", None, delay=0.0)
+        assert started.wait(10)
+        clock.advance(61.0)  # stuck: a stop abandons it at once instead of waiting 30 s
+        stopping.set()
+        q.wake()
+        began = time.monotonic()
+        assert pool.join(30) is False
+        assert time.monotonic() - began < 5
+    finally:
+        release.set()

@@ -67,8 +67,8 @@ class WorkerPool:
         for thread in list(self._threads):
             while thread.is_alive():
                 left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
+                if left <= 0 or self._is_stuck(thread):
+                    return False  # a build already given up on is not waited for again
                 if poll is not None:
                     poll()
                 thread.join(min(0.2, left))
@@ -78,6 +78,11 @@ class WorkerPool:
         """The ledgers being built right now."""
         with self._queue.cond:
             return sorted(path for path, _ in self._running.values())
+
+    def _is_stuck(self, thread: threading.Thread) -> bool:
+        with self._queue.cond:
+            running = self._running.get(thread)
+            return running is not None and self._queue.clock() - running[1] > self.stuck_after
 
     def _stuck(self, now: float) -> list[tuple[Path, float]]:
         return [(path, started) for path, started in self._running.values()
