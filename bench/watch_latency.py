@@ -8,7 +8,8 @@ ledger, rename the temp onto it; saves are at least a debounce apart (a clerk's 
 saves are a burst, built once it ends). The clock starts at that final rename and stops when the
 notice's inode changes (the atomic replace). Prints p50 and p95 over the saves, and how much
 of it is the watcher (rename -> build_notice called) and how much the build itself.
-The goal is p95 under debounce + 0.5 s.
+The goal is p95 under debounce + 0.5 s. With ``--polling`` a save waits up to one polling
+interval to be seen (then it is built at once, like a rename seen by the native observer).
 
 ``measure_watch_latency(rows, saves)`` returns the same figures as a dict (bench/run.py).
 """
@@ -135,6 +136,7 @@ def measure_watch_latency(rows: int, saves: int, *, debounce: float = 1.0, polli
         "reaction_p95": _percentile(reactions, 0.95),
         "build_p50": statistics.median(build_seconds),
         "goal": debounce + 0.5,
+        "interval": interval if polling else None,
         "latencies": latencies,
     }
 
@@ -156,6 +158,12 @@ def main(argv: list[str] | None = None) -> int:
           f"   (the watcher's share)")
     print(f"  build_notice p50 {r['build_p50']:.3f} s (whole call; the notice is in place before"
           f" its statistics workbook and history snapshot are written)")
+    if r["interval"] is not None:
+        # A poll sees a save up to one interval after it; the debounce is not paid on top of
+        # that any more (a polled delete + create is a finished save, like a rename).
+        print(f"  polling every {r['interval']:g} s: the watcher's share is at most one interval"
+              f" (p95 {r['reaction_p95']:.3f} s vs interval {r['interval']:g} s;"
+              f" before the fix it was debounce + interval)")
     met = "met" if r["p95"] < r["goal"] else "NOT met"
     print(f"  goal p95 < debounce + 0.5 s = {r['goal']:.1f} s: {met}")
     return 0

@@ -70,14 +70,17 @@ def eventually(predicate, timeout: float = TIMEOUT) -> bool:
 def barrier(w: Watcher, folder: Path) -> None:
     """Return once every event from before the call has been handled.
 
-    The worker builds in due order, so a ledger saved now is built after everything queued
-    before it. A poll reports its changes in one batch, not in the order they happened, so the
-    first new ledger may share a batch with the last save; the second one comes after it.
+    A ledger saved now is reported after everything before it, so once it is built every
+    earlier event has reached the queue; ``wait_idle`` then waits for the queue to empty (other
+    workers may still be building, or a ledger may wait for its debounce). A poll reports its
+    changes in one batch, not in the order they happened, so the first new ledger may share a
+    batch with the last save; the second one comes after it.
     """
     for _ in range(2):
         name = f"zz-{secrets.token_hex(3)}.xlsx"
         (folder / name).write_bytes(ledger_bytes("barrier"))
         assert w.wait_builds(name, 1, TIMEOUT)
+    assert w.wait_idle(TIMEOUT)
 
 
 @pytest.fixture

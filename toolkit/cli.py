@@ -658,9 +658,10 @@ def watch(
     signal.signal(signal.SIGTERM, _terminate)
     if hasattr(signal, "SIGBREAK"):  # Ctrl-Break on Windows
         signal.signal(signal.SIGBREAK, _terminate)
-    watcher = Watcher(folder, out_dir, polling=True if polling else None, interval=interval,
-                      debounce=debounce, pdf=pdf)
     try:
+        # Settings that cannot be delays (inf, nan) are a WatchError (a ToolkitError): exit 2.
+        watcher = Watcher(folder, out_dir, polling=True if polling else None, interval=interval,
+                          debounce=debounce, pdf=pdf)
         watcher.run()
     except KeyboardInterrupt:
         pass

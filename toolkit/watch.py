@@ -1,30 +1,26 @@
 """Watch a ledger folder and rebuild a ledger's notice soon after a clerk saves it.
 
-One save travels: file-system event -> filter (``is_ledger_file``) -> per-ledger debounce ->
-wait until the file holds still and opens -> ``build_notice`` (the same call as
-``toolkit build``) -> 校验报告, ``status.json`` and one log line.
+One save travels: file-system event -> filter (``is_ledger_file``) -> per-ledger debounce
+(``watch_debounce``) -> a worker (``watch_workers``) waits until the file holds still and
+opens -> ``build_notice`` (the same call as ``toolkit build``) -> 校验报告, ``status.json``
+and one log line (``watch_record``).
 
-Threads: the watchdog observer only queues ledger paths; one worker thread does every build,
-so two builds of a ledger never overlap; a supervisor restarts the observer when its thread
-dies (a polling emitter stops when a network share drops). This is the only module that
-imports watchdog.
+Threads: the watchdog observer only queues ledger paths; a few workers build, never two at
+once for one ledger, and a build that hangs does not hold up the other ledgers; a supervisor
+restarts the observer when its thread dies (``watch_observer``: a polling emitter stops when a
+network share drops). Only the watch modules import watchdog.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
-import json
 import logging
 import os
 import re
 import threading
 import time
-from dataclasses import dataclass
-from datetime import datetime
-from logging.handlers import RotatingFileHandler
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from watchdog.events import (
     FileClosedNoWriteEvent,
@@ -33,26 +29,44 @@ from watchdog.events import (
     FileSystemEventHandler,
     FileSystemMovedEvent,
 )
-from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
 
-from .atomic import TEMP_PREFIX, TEMP_SUFFIX, write_atomic
-from .build import BUILT, INVALID, UNUSABLE, BuildResult, build_notice, find_ledgers, is_ledger_file
-from .build import notice_path_for
-from .count import counts_to_dict
-from .errors import ToolkitError, UnreadableLedgerError, WatchError
-from .findings_book import remove_findings_book, report_path_for, report_rows, write_findings_book
+from .atomic import TEMP_PREFIX, TEMP_SUFFIX
+from .build import BuildResult, build_notice, find_ledgers, is_ledger_file
+from .errors import WatchError
+from .pdf import cancel_conversions
+from .watch_debounce import (
+    Clock,
+    DebounceQueue,
+    WatchSettingError,
+    check_delay,
+    os_reason,
+)
+from .watch_observer import ObserverSupervisor
+from .watch_process import LedgerProcessor, ProcessSettings, fingerprint
+from .watch_record import (  # noqa: F401  (re-exported: the CLI and tests use these names)
+    DELETED,
+    LOG_NAME,
+    RESULT_CN,
+    STATUS_NAME,
+    StatusRecorder,
+    check_writable,
+    log_formatter,
+)
+from .watch_workers import WorkerPool
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "WatchSettingError",
+    "Watcher",
+    "log_formatter",
+    "mount_of",
+    "network_filesystem",
+    "parse_mounts",
+    "remove_stale_temps",
+]
 
-DELETED = "deleted"  # status.json result of a ledger that disappeared; its notice is kept
-RESULT_CN = {BUILT: "已生成", INVALID: "有错误，未生成", UNUSABLE: "无法使用", DELETED: "台账已删除"}
-STATUS_NAME = "status.json"
-LOG_NAME = "toolkit.log"
-LOG_MAX_BYTES = 1_000_000
-LOG_BACKUPS = 5
 # A temp file of ours this old is left over from a crash; a younger one may belong to a
 # `toolkit build` running at the same moment, so it is left alone.
 STALE_TEMP_SECONDS = 60.0
@@ -68,7 +82,6 @@ MOUNTS_FILE = Path("/proc/mounts")
 
 _EVENT_CN = {"created": "新建", "modified": "修改", "deleted": "删除", "moved": "改名/移入",
              "closed": "写入完成", "attrib": "属性变化"}
-_LEVEL_CN = {"DEBUG": "调试", "INFO": "信息", "WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重"}
 
 
 # ---------------------------------------------------------------- network file systems
@@ -140,79 +153,76 @@ def remove_stale_temps(folder: Path, older_than: float = STALE_TEMP_SECONDS) -> 
     return removed
 
 
-def log_formatter() -> logging.Formatter:
-    """Time, level in Chinese, message: the format of the console and of toolkit.log."""
-    return _ChineseLevelFormatter("%(asctime)s %(levelname_cn)s %(message)s", "%Y-%m-%d %H:%M:%S")
+class _EventHandler(FileSystemEventHandler):
+    """Turns watchdog events into ledger paths for the queue; everything else is dropped."""
 
+    def __init__(self, ledger_dir: Path, polling: Callable[[], bool],
+                 enqueue: Callable[..., None]):
+        self._ledger_dir = ledger_dir
+        self._polling = polling
+        self._enqueue = enqueue
 
-class _ChineseLevelFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        record.levelname_cn = _LEVEL_CN.get(record.levelname, record.levelname)
-        return super().format(record)
+    def dispatch(self, event: FileSystemEvent) -> None:
+        self._on_event(event)
 
+    def _ledger_path(self, raw: bytes | str) -> Path | None:
+        """The ledger an event path names, spelled as ``find_ledgers`` does; None if not one."""
+        path = Path(os.fsdecode(raw))
+        if not is_ledger_file(path):
+            return None
+        # Some observers report the folder's real path (macOS: /private/var for /var).
+        if path.parent != self._ledger_dir and (
+                os.path.realpath(path.parent) != os.path.realpath(self._ledger_dir)):
+            return None
+        return self._ledger_dir / path.name
 
-def _fingerprint(path: Path) -> tuple[int, int, int, int] | None:
-    """What changes when a file is saved (a rename changes the inode); None when missing."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    def _on_event(self, event: FileSystemEvent) -> None:
+        # Our own reads of a ledger produce open/close-no-write events: never a reason to build.
+        if event.is_directory or isinstance(event, (FileOpenedEvent, FileClosedNoWriteEvent)):
+            return
+        raw = [event.src_path]
+        if isinstance(event, FileSystemMovedEvent) and event.dest_path:
+            raw.append(event.dest_path)
+        paths = [self._ledger_path(r) for r in raw]
+        if not any(paths):
+            return  # lock, owner and temp files: not even looked at
+        what = _EVENT_CN.get(event.event_type, event.event_type)
+        if len(raw) == 2:
+            what += f"（{Path(os.fsdecode(raw[0])).name} → {Path(os.fsdecode(raw[1])).name}）"
+        for i, path in enumerate(paths):
+            if path is not None:
+                self._enqueue(path, event.event_type, what, complete=self._completes(event, i))
 
+    def _completes(self, event: FileSystemEvent, index: int) -> bool:
+        """Does this event end a save, so that the file is complete?
 
-def _folder_id(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_dev, st.st_ino)
-
-
-def _opens(path: Path) -> bool:
-    # Windows refuses to open a file another program is still writing.
-    try:
-        with open(path, "rb"):
+        A rename onto the ledger ends an Excel/WPS save. A poll compares two listings: the
+        same save shows up as "created" (the ledger has a new inode; or, when the poll fell
+        between the delete and the rename, it reappears), never as a rename in progress.
+        Treating it as finished saves a whole debounce (the settle check still applies).
+        """
+        if index == 1:
             return True
-    except OSError:
-        return False
-
-
-def _now() -> str:
-    return datetime.now().isoformat(timespec="seconds")
-
-
-@dataclass
-class _Pending:
-    due: float  # monotonic time at which to build
-    first: float  # monotonic time of the first event of this burst
-    fingerprint: tuple | None  # the file as it was at the last event
-    last_event: str = ""
+        return self._polling() and event.event_type == "created"
 
 
 # ---------------------------------------------------------------- the watcher
 
-class _Handler(FileSystemEventHandler):
-    def __init__(self, watcher: Watcher):
-        self._watcher = watcher
-
-    def dispatch(self, event: FileSystemEvent) -> None:
-        self._watcher._on_event(event)
-
-
 class Watcher:
     """Builds every ledger of ``ledger_dir`` once, then rebuilds each one after it changes.
 
-    Debounce per ledger: a finished save (a rename onto the ledger) after ``debounce`` quiet
-    seconds is built at once; any other change, or a save following another within
-    ``debounce``, is built ``debounce`` seconds after the last change (at most ``max_delay``
-    after the first). Then the file must hold still and open; a file that cannot be read is
-    tried ``retries`` more times, ``retry_delay`` doubling, before it is reported.
+    Debounce per ledger (see ``DebounceQueue``): a finished save after ``debounce`` quiet
+    seconds is built at once, other changes ``debounce`` after the last one. Then the file
+    must hold still and open; a file that cannot be read is tried ``retries`` more times,
+    ``retry_delay`` doubling, before it is reported. ``workers`` ledgers build at once; a
+    build running over ``stuck_after`` seconds gets a replacement worker.
 
     ``polling``: True forces watchdog's PollingObserver (every ``interval`` seconds), False
     the native observer; None (default) polls when the folder is on a network file system.
-    ``on_build(name, entry)`` is called on the worker thread after each build or deletion,
+    ``on_build(name, entry)`` is called on a worker thread after each build or deletion,
     ``entry`` being that ledger's ``status.json`` record. Use as a context manager, or
     ``start()`` / ``stop()``; ``run()`` blocks until ``request_stop()``.
+    Settings that cannot be delays (inf, nan, negative) raise ``WatchSettingError``.
     """
 
     def __init__(self, ledger_dir: Path | str, out_dir: Path | str, *,
@@ -222,44 +232,57 @@ class Watcher:
                  settle_timeout: float = 10.0, supervise_every: float = 2.0,
                  stop_timeout: float = 30.0, log_file: bool = True,
                  on_build: Callable[[str, dict], None] | None = None,
-                 builder: Callable[..., BuildResult] = build_notice):
+                 builder: Callable[..., BuildResult] = build_notice,
+                 workers: int = 2, stuck_after: float = 120.0,
+                 clock: Clock = time.monotonic):
         self.ledger_dir = Path(os.path.abspath(ledger_dir))
         self.out_dir = Path(os.path.abspath(out_dir))
-        self.interval = interval
-        self.debounce = debounce
-        # A save storm must not postpone the notice forever.
-        self.max_delay = max(5.0, 5 * debounce)
+        self.interval = check_delay("轮询间隔（--interval）", interval, positive=True)
+        self.retry_delay = check_delay("重试间隔", retry_delay)
+        self.settle_timeout = check_delay("等待文件稳定的时间", settle_timeout)
+        self.stop_timeout = check_delay("停止时的等待时间", stop_timeout)
+        supervise_every = check_delay("检查监视线程的间隔", supervise_every, positive=True)
+        stuck_after = check_delay("单本台账生成时限", stuck_after, positive=True,
+                                  upper=float("1e6"))
         self.pdf = pdf
-        self.kind = kind
-        self.retries = retries
-        self.retry_delay = retry_delay
-        self.settle_timeout = settle_timeout
-        self.supervise_every = supervise_every
-        self.stop_timeout = stop_timeout
         self.on_build = on_build
-        self._builder = builder
         self._log_file = log_file
         self._requested_polling = polling
-        self.polling = bool(polling)
         self.network_fs: str | None = None
-        self.restarts = 0
         self._stopped = False
-
-        self._cond = threading.Condition()
         self._stopping = threading.Event()
-        self._pending: dict[Path, _Pending] = {}
-        self._busy: Path | None = None
-        self._built_fp: dict[Path, tuple] = {}  # the file as of its last build
-        self._last_save: dict[Path, float] = {}  # monotonic time of the last rename onto it
+        self._queue = DebounceQueue(debounce, clock=clock)
+        self._cond = self._queue.cond  # one lock for the watcher's shared state
         self._builds: dict[str, int] = {}
-        self._status: dict[str, dict] = {}
-        self._handler = _Handler(self)
-        self._observer: BaseObserver | None = None
-        self._observer_lock = threading.Lock()
-        self._watched_id: tuple[int, int] | None = None  # the folder the observer watches
-        self._worker: threading.Thread | None = None
-        self._supervisor: threading.Thread | None = None
-        self._file_handler: logging.Handler | None = None
+        self._recorder = StatusRecorder(self.ledger_dir, self.out_dir,
+                                        polling=lambda: self.polling)
+        settings = ProcessSettings(self.out_dir, self.debounce, retries, self.retry_delay,
+                                   self.settle_timeout, kind, pdf)
+        self._processor = LedgerProcessor(self._queue, self._recorder, builder, settings,
+                                          stopping=self._stopping.is_set, on_done=self._on_done)
+        self._pool = WorkerPool(self._queue, self._processor.process, stopping=self._stopping,
+                                workers=workers, stuck_after=stuck_after)
+        self._supervisor = ObserverSupervisor(
+            self.ledger_dir, _EventHandler(self.ledger_dir, lambda: self.polling, self._enqueue),
+            polling=bool(polling), interval=self.interval,
+            every=supervise_every, stopping=self._stopping, on_restart=self._on_restart,
+            on_tick=self._pool.tick)
+
+    @property
+    def debounce(self) -> float:
+        return self._queue.debounce
+
+    @property
+    def max_delay(self) -> float:
+        return self._queue.max_delay
+
+    @property
+    def polling(self) -> bool:
+        return self._supervisor.polling
+
+    @property
+    def restarts(self) -> int:
+        return self._supervisor.restarts
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -277,39 +300,41 @@ class Watcher:
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise WatchError(self.out_dir, f"无法创建输出文件夹（{exc.strerror or exc}）") from exc
-        self._attach_log_file()
+            raise WatchError(self.out_dir, f"无法创建输出文件夹 {self.out_dir}"
+                                           f"（{os_reason(exc)}）") from exc
+        if self._log_file:
+            self._recorder.attach_log_file()
+        try:
+            check_writable(self.out_dir)
+            self._start_watching()
+        except BaseException:
+            self._recorder.detach_log_file()
+            raise
+        self._pool.start()
+        self._queue_all()
+
+    def _start_watching(self) -> None:
         for path in remove_stale_temps(self.out_dir):
             logger.info("清理上次遗留的临时文件 %s", path.name)
-        self._load_status()
-
+        self._recorder.load()
         if self._requested_polling is None:
             self.network_fs = network_filesystem(self.ledger_dir)
-            self.polling = self.network_fs is not None
+            self._supervisor.polling = self.network_fs is not None
         how = (f"轮询（每 {self.interval:g} 秒）" if self.polling else "系统文件通知")
         if self.network_fs:
             how += f"；{self.ledger_dir} 位于网络文件系统（{self.network_fs}），自动改用轮询"
         logger.info("开始监视 %s → %s，方式：%s，防抖 %g 秒", self.ledger_dir, self.out_dir, how,
                     self.debounce)
-
         # Watch first, then queue the first builds: a save in between is not missed.
         try:
-            self._observer = self._start_observer()
+            self._supervisor.start()
         except OSError as exc:
-            self._detach_log_file()
-            raise WatchError(self.ledger_dir, f"无法监视该文件夹（{exc.strerror or exc}）") from exc
-        self._worker = threading.Thread(target=self._work, name="toolkit-watch-worker", daemon=True)
-        self._worker.start()
-        self._supervisor = threading.Thread(target=self._supervise, name="toolkit-watch-supervisor",
-                                            daemon=True)
-        self._supervisor.start()
-        self._queue_all()
+            raise WatchError(self.ledger_dir, f"无法监视该文件夹（{os_reason(exc)}）") from exc
 
     def request_stop(self) -> None:
         """Ask ``run()`` (blocking in another thread) to stop and return."""
         self._stopping.set()
-        with self._cond:
-            self._cond.notify_all()
+        self._queue.wake()
 
     def run(self) -> None:
         """Start, block until ``request_stop()`` or KeyboardInterrupt, then stop cleanly.
@@ -324,36 +349,35 @@ class Watcher:
             self.stop()
 
     def stop(self) -> None:
-        """Stop watching; let the current build finish (up to ``stop_timeout``), drop the rest."""
+        """Stop watching: PDF conversions are cancelled (their LibreOffice killed), the current
+        notices finish (up to ``stop_timeout``), waiting changes are dropped. A second stop
+        signal (KeyboardInterrupt) during the wait ends it at once; "已停止" is logged either way.
+        """
         if self._stopped:
             return
         self._stopped = True
-        self._stopping.set()
-        with self._cond:
-            self._cond.notify_all()
-        # The supervisor may hang in a restart on a share that does not answer: bounded waits.
-        if self._observer_lock.acquire(timeout=self.stop_timeout):
-            try:
-                if self._observer is not None:
-                    self._stop_observer(self._observer)
-                    self._observer = None
-            finally:
-                self._observer_lock.release()
-        if self._supervisor is not None:
-            self._supervisor.join(self.stop_timeout)
-        if self._worker is not None:
-            self._worker.join(self.stop_timeout)
-            if self._worker.is_alive():
-                logger.warning("当前通报在 %g 秒内未生成完，已放弃（下次启动时会重新生成）",
-                               self.stop_timeout)
-        with self._cond:
-            dropped = sorted(p.name for p in self._pending)
-            self._pending.clear()
-        if dropped:
-            logger.info("未处理的变化（下次启动时会重新生成）：%s", "、".join(dropped))
-        remove_stale_temps(self.out_dir)
-        logger.info("已停止监视 %s", self.ledger_dir)
-        self._detach_log_file()
+        self.request_stop()
+        try:
+            cancel_conversions()
+            self._supervisor.stop(self.stop_timeout)
+            if not self._pool.join(self.stop_timeout, poll=cancel_conversions):
+                logger.warning("正在生成的通报（%s）在 %g 秒内未生成完，已放弃（下次启动时会重新生成）",
+                               "、".join(p.name for p in self._pool.running()), self.stop_timeout)
+        except KeyboardInterrupt:
+            cancel_conversions()
+            logger.warning("再次收到停止信号，不再等待正在生成的通报（下次启动时会重新生成）")
+        finally:
+            self._finish_stop()
+
+    def _finish_stop(self) -> None:
+        try:  # one more stop signal here must not cost the last log line
+            dropped = [p.name for p in self._queue.drain()]
+            if dropped:
+                logger.info("未处理的变化（下次启动时会重新生成）：%s", "、".join(dropped))
+            remove_stale_temps(self.out_dir)
+        finally:
+            logger.info("已停止监视 %s", self.ledger_dir)
+            self._recorder.detach_log_file()
 
     # ---------------------------------------------------------------- for tests and callers
 
@@ -363,9 +387,7 @@ class Watcher:
             return self._builds.get(name, 0)
 
     def status(self, name: str) -> dict | None:
-        with self._cond:
-            entry = self._status.get(name)
-            return dict(entry) if entry is not None else None
+        return self._recorder.status(name)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
         """Block until ``predicate()`` holds (checked after each build); False on timeout."""
@@ -377,71 +399,26 @@ class Watcher:
 
     def wait_idle(self, timeout: float) -> bool:
         """Block until no change is waiting and no build is running; False on timeout."""
-        return self.wait_until(lambda: not self._pending and self._busy is None, timeout)
+        return self.wait_until(self._queue.idle, timeout)
 
     @property
     def observer(self) -> BaseObserver | None:
-        return self._observer
+        return self._supervisor.observer
 
     @property
     def healthy(self) -> bool:
         """The observer and its emitter threads are running (what the supervisor checks)."""
-        observer = self._observer
-        return observer is not None and self._healthy(observer)
+        return self._supervisor.healthy
 
-    # ---------------------------------------------------------------- events
-
-    def _ledger_path(self, raw: bytes | str) -> Path | None:
-        """The ledger an event path names, spelled as ``find_ledgers`` does; None if not one."""
-        path = Path(os.fsdecode(raw))
-        if not is_ledger_file(path):
-            return None
-        # Some observers report the folder's real path (macOS: /private/var for /var).
-        if path.parent != self.ledger_dir and (
-                os.path.realpath(path.parent) != os.path.realpath(self.ledger_dir)):
-            return None
-        return self.ledger_dir / path.name
-
-    def _on_event(self, event: FileSystemEvent) -> None:
-        # Our own reads of a ledger produce open/close-no-write events: never a reason to build.
-        if event.is_directory or isinstance(event, (FileOpenedEvent, FileClosedNoWriteEvent)):
-            return
-        raw = [event.src_path]
-        if isinstance(event, FileSystemMovedEvent) and event.dest_path:
-            raw.append(event.dest_path)
-        paths = [self._ledger_path(r) for r in raw]
-        if not any(paths):
-            return  # lock, owner and temp files: not even looked at
-        what = _EVENT_CN.get(event.event_type, event.event_type)
-        if len(raw) == 2:
-            what += f"（{Path(os.fsdecode(raw[0])).name} → {Path(os.fsdecode(raw[1])).name}）"
-        for i, path in enumerate(paths):
-            if path is not None:
-                # A rename onto the ledger ends an Excel/WPS save: the file is complete.
-                self._enqueue(path, event.event_type, what, complete=i == 1)
+    # ---------------------------------------------------------------- queueing
 
     def _enqueue(self, path: Path, kind: str, what: str, delay: float | None = None,
                  complete: bool = False) -> None:
-        now = time.monotonic()
-        fingerprint = _fingerprint(path)
-        with self._cond:
-            if complete:
-                # Leading edge: a finished save after a quiet spell is built at once; saves
-                # following it within the debounce wait for the burst to end (trailing edge).
-                quiet = now - self._last_save.get(path, float("-inf")) > self.debounce
-                self._last_save[path] = now
-                if quiet and delay is None:
-                    delay = 0.0
-            pending = self._pending.get(path)
-            repeat = pending is not None and pending.last_event == kind
-            due = now + (self.debounce if delay is None else delay)
-            if pending is None:
-                self._pending[path] = _Pending(due, now, fingerprint, kind)
-            else:
-                pending.due = min(due, pending.first + self.max_delay)
-                pending.fingerprint = fingerprint
-                pending.last_event = kind
-            self._cond.notify_all()
+        if kind == "deleted" and self.polling and delay is None:
+            # A poll may see a save's delete one round before the ledger's return: give it
+            # a round more before calling the ledger deleted.
+            delay = max(self.debounce, 2 * self.interval)
+        repeat = self._queue.add(path, kind, fingerprint(path), delay=delay, complete=complete)
         # One line per save, not per write() of it.
         logger.log(logging.DEBUG if repeat else logging.INFO, "%s：%s", path.name, what)
 
@@ -449,221 +426,19 @@ class Watcher:
         try:
             ledgers = find_ledgers(self.ledger_dir)
         except OSError as exc:
-            logger.warning("无法读取台账文件夹 %s（%s）", self.ledger_dir, exc.strerror or exc)
+            logger.warning("无法读取台账文件夹 %s（%s）", self.ledger_dir, os_reason(exc))
             return
         if not ledgers:
             logger.info("%s 中暂无台账（.xlsx）", self.ledger_dir)
         for path in ledgers:
             self._enqueue(path, "scan", "检查", delay=0.0)
 
-    # ---------------------------------------------------------------- observer and supervisor
+    def _on_restart(self) -> None:
+        self._queue.wake()  # wait_until() callers look at ``restarts``
+        self._queue_all()
 
-    def _start_observer(self) -> BaseObserver:
-        observer: BaseObserver = (PollingObserver(timeout=self.interval) if self.polling
-                                  else Observer())
-        watched = _folder_id(self.ledger_dir)
-        try:
-            observer.schedule(self._handler, str(self.ledger_dir), recursive=False)
-            observer.start()
-        except OSError as exc:
-            if self.polling or exc.errno not in (errno.ENOSPC, errno.EMFILE):
-                raise
-            # The inotify watch or instance limit is reached: polling still works.
-            logger.warning("系统文件通知不可用（%s），改用轮询", exc.strerror or exc)
-            self.polling = True
-            return self._start_observer()
-        self._watched_id = watched
-        return observer
-
-    @staticmethod
-    def _stop_observer(observer: BaseObserver) -> None:
-        with contextlib.suppress(Exception):  # a dead observer may fail to stop; it is gone anyway
-            observer.stop()
-        with contextlib.suppress(RuntimeError):
-            observer.join(5.0)
-
-    def _healthy(self, observer: BaseObserver) -> bool:
-        emitters = list(observer.emitters)
-        if not (observer.is_alive() and emitters and all(e.is_alive() for e in emitters)):
-            return False
-        # inotify follows the folder's inode: a folder deleted and made again (or a share
-        # remounted) would be watched no more although every thread is alive.
-        return _folder_id(self.ledger_dir) == self._watched_id
-
-    def _supervise(self) -> None:
-        while not self._stopping.wait(self.supervise_every):
-            with self._observer_lock:
-                if self._stopping.is_set() or self._observer is None:
-                    return
-                if self._healthy(self._observer):
-                    continue
-                logger.warning("监视线程已停止或文件夹已变动（共享文件夹可能断开过），正在重启")
-                self._stop_observer(self._observer)
-                try:
-                    self._observer = self._start_observer()
-                except OSError as exc:
-                    logger.warning("重启监视失败（%s），%g 秒后重试", exc.strerror or exc,
-                                   self.supervise_every)
-                    continue
-            logger.info("监视已恢复")
-            with self._cond:
-                self.restarts += 1
-                self._cond.notify_all()
-            # Saves made while nobody was watching; unchanged ledgers are skipped.
-            self._queue_all()
-
-    # ---------------------------------------------------------------- worker
-
-    def _next_job(self) -> tuple[Path, _Pending] | None:
-        with self._cond:
-            while not self._stopping.is_set():
-                if self._pending:
-                    path, job = min(self._pending.items(), key=lambda item: item[1].due)
-                    wait = job.due - time.monotonic()
-                    if wait <= 0:
-                        del self._pending[path]
-                        self._busy = path
-                        return path, job
-                    self._cond.wait(wait)
-                else:
-                    self._cond.wait()
-            return None
-
-    def _work(self) -> None:
-        while (next_job := self._next_job()) is not None:
-            path, job = next_job
-            try:
-                self._process(path, job.fingerprint)
-            except Exception:  # a bug must not stop the watcher; the next save tries again
-                logger.exception("%s：处理时发生意外错误", path.name)
-            finally:
-                with self._cond:
-                    self._busy = None
-                    self._cond.notify_all()
-
-    def _superseded(self, path: Path) -> bool:
-        return self._stopping.is_set() or path in self._pending
-
-    def _pause(self, path: Path, seconds: float) -> bool:
-        """Wait ``seconds``; True when a newer event for ``path`` (or a stop) cut it short."""
-        with self._cond:
-            return self._cond.wait_for(lambda: self._superseded(path), seconds)
-
-    def _settle(self, path: Path, previous: tuple | None) -> tuple | None:
-        """Wait until the file holds still and opens; its fingerprint, or None when it is gone.
-
-        ``previous`` is the fingerprint seen at the last event, a debounce ago: when nothing
-        moved since, the file is settled without waiting any longer.
-        """
-        step = min(0.25, max(0.05, self.debounce / 4))
-        deadline = time.monotonic() + self.settle_timeout
-        while True:
-            current = _fingerprint(path)
-            if current is None:
-                return None
-            if current == previous and _opens(path):
-                return current
-            if time.monotonic() > deadline or self._pause(path, step):
-                return current  # still moving: build anyway, the result says what is wrong
-            previous = current
-
-    def _process(self, path: Path, at_event: tuple | None) -> None:
-        fingerprint = self._settle(path, at_event)
-        if self._superseded(path):
-            return  # a newer save is queued; it will be built instead
-        if fingerprint is None:
-            self._record_deleted(path)
-            return
-        if self._built_fp.get(path) == fingerprint:
-            logger.debug("%s：内容未变，不重新生成", path.name)
-            return
-        started = time.monotonic()
-        result = self._build_with_retries(path)
-        if result is None:
-            return  # superseded by a newer save while retrying
-        self._record(path, result, fingerprint, time.monotonic() - started)
-
-    def _build_with_retries(self, path: Path) -> BuildResult | None:
-        target = notice_path_for(path, self.out_dir)
-        for attempt in range(self.retries + 1):
-            result = self._builder(path, target, kind=self.kind, pdf=self.pdf)
-            half_saved = (result.outcome == UNUSABLE
-                          and isinstance(result.problem, UnreadableLedgerError))
-            if not half_saved or attempt == self.retries:
-                return result
-            delay = self.retry_delay * 2 ** attempt
-            logger.debug("%s：暂时无法读取（%s），%g 秒后重试", path.name, result.problem.reason, delay)
-            if self._pause(path, delay):
-                return None
-            if _fingerprint(path) is None:
-                return result
-        return result
-
-    # ---------------------------------------------------------------- results
-
-    def _record(self, path: Path, result: BuildResult, fingerprint: tuple, seconds: float) -> None:
-        name = path.name
-        report = result.report
-        output_failed = (result.problem is not None
-                         and not isinstance(result.problem, UnreadableLedgerError))
-        with self._cond:
-            if output_failed:
-                self._built_fp.pop(path, None)  # the ledger is fine; the next event must retry
-            else:
-                self._built_fp[path] = fingerprint
-        report_path = self._write_report(path, result)
-
-        errors = len(report.errors) if report else 0
-        warnings = len(report.warnings) if report else 0
-        previous = self._status.get(name, {})
-        target = notice_path_for(path, self.out_dir)
-        kept = str(target) if target.exists() else None  # the last good notice, if any
-        entry = {
-            "ledger": str(path),
-            "time": _now(),
-            "result": result.outcome,
-            "result_cn": RESULT_CN[result.outcome],
-            "notice": str(result.notice) if result.notice else previous.get("notice") or kept,
-            "notice_time": _now() if result.outcome == BUILT else previous.get("notice_time"),
-            "report": str(report_path) if report_path else None,
-            "counts": counts_to_dict(report.stats.overall) if report else None,
-            "errors": errors,
-            "warnings": warnings,
-            "message": result.problem.message if result.problem else "",
-            "notes": list(result.notes),
-        }
-        if result.outcome == BUILT:
-            c = report.stats.overall
-            logger.info("%s：已生成通报 %s（问题 %d 个：已完成 %d，正在整改 %d，未完成 %d；警告 %d）"
-                        "，用时 %.1f 秒", name, result.notice.name, c.total, c.done, c.in_progress,
-                        c.not_done, warnings, seconds)
-        elif result.outcome == INVALID:
-            logger.warning("%s：有 %d 个错误，未生成新通报，原通报保留；详见 %s", name, errors,
-                           report_path.name if report_path else "校验报告")
-        else:
-            logger.error("%s：%s；原通报保留", name, result.problem.message)
-        for note in result.notes:
-            logger.warning("%s：%s", name, note)
-        self._finish(name, entry)
-
-    def _record_deleted(self, path: Path) -> None:
-        name = path.name
-        with self._cond:
-            known = self._built_fp.pop(path, None) is not None or name in self._status
-        if not known:
-            logger.debug("%s：出现后又消失，从未生成过通报", name)
-            return
-        previous = self._status.get(name, {})
-        entry = dict(previous, ledger=str(path), time=_now(), result=DELETED,
-                     result_cn=RESULT_CN[DELETED], message="台账已删除或移走，原通报保留")
-        logger.warning("%s：台账已删除或移走，原通报保留", name)
-        self._finish(name, entry)
-
-    def _finish(self, name: str, entry: dict) -> None:
-        with self._cond:
-            self._status[name] = entry
-            snapshot = {k: dict(v) for k, v in self._status.items()}
-        self._write_status(snapshot)
+    def _on_done(self, name: str, entry: dict) -> None:
+        """After each build or deletion: the callback, then the count that tests wait on."""
         if self.on_build is not None:
             try:
                 self.on_build(name, dict(entry))
@@ -672,68 +447,3 @@ class Watcher:
         with self._cond:
             self._builds[name] = self._builds.get(name, 0) + 1
             self._cond.notify_all()
-
-    def _write_report(self, path: Path, result: BuildResult) -> Path | None:
-        """Write the 校验报告 when there is anything to act on; remove it when there is not."""
-        report = result.report
-        findings = report.findings if report else ()
-        target = report_path_for(path, self.out_dir)
-        needed = (result.outcome != BUILT or result.notes
-                  or any(f.severity != "info" for f in findings))
-        try:
-            if not needed:
-                if remove_findings_book(target):
-                    logger.info("%s：台账无错误和警告，已删除 %s", path.name, target.name)
-                return None
-            problems = [result.problem.message] if result.problem else []
-            rows = report_rows(findings, problems, result.notes)
-            return write_findings_book(target, path.name, rows)
-        except ToolkitError as exc:
-            logger.warning("%s：校验报告未更新：%s", path.name, exc.message)
-        except OSError as exc:
-            logger.warning("%s：无法删除 %s（%s），可能正在 Excel 中打开", path.name, target.name,
-                           exc.strerror or exc)
-        return target if target.exists() else None
-
-    def _write_status(self, ledgers: dict[str, dict]) -> None:
-        data = {
-            "updated": _now(),
-            "ledger_dir": str(self.ledger_dir),
-            "out_dir": str(self.out_dir),
-            "polling": self.polling,
-            "ledgers": dict(sorted(ledgers.items())),
-        }
-        try:
-            write_atomic(self.out_dir / STATUS_NAME,
-                         json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
-        except ToolkitError as exc:
-            logger.warning("status.json 未更新：%s", exc.message)
-
-    def _load_status(self) -> None:
-        # Keep what earlier runs knew (a ledger deleted while we were stopped keeps its entry).
-        try:
-            data = json.loads((self.out_dir / STATUS_NAME).read_text(encoding="utf-8"))
-            ledgers = data.get("ledgers", {}) if isinstance(data, dict) else {}
-        except (OSError, ValueError):
-            return
-        self._status = {k: v for k, v in ledgers.items() if isinstance(v, dict)}
-
-    # ---------------------------------------------------------------- log file
-
-    def _attach_log_file(self) -> None:
-        if not self._log_file:
-            return
-        handler = RotatingFileHandler(self.out_dir / LOG_NAME, maxBytes=LOG_MAX_BYTES,
-                                      backupCount=LOG_BACKUPS, encoding="utf-8")
-        handler.setFormatter(log_formatter())
-        handler.setLevel(logging.INFO)
-        logger.addHandler(handler)
-        if logger.level == logging.NOTSET or logger.level > logging.INFO:
-            logger.setLevel(logging.INFO)  # the log lines are part of what the watcher delivers
-        self._file_handler = handler
-
-    def _detach_log_file(self) -> None:
-        if self._file_handler is not None:
-            logger.removeHandler(self._file_handler)
-            self._file_handler.close()
-            self._file_handler = None
