@@ -27,8 +27,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("render", "stats_book", "findings_book", "change_book", "blank", "annex", "report_json"),
     ("pipeline",),
     ("build", "rollup"),
-    ("watch_queue", "watch_observer", "watch_record", "watch_debounce", "watch_supervisor",
-     "watch_status"),
+    ("watch_debounce",),  # the watcher's parts: the queue first, then what uses it
+    ("watch_observer", "watch_record", "watch_workers"),
+    ("watch_process",),
     ("watch",),
     ("i18n", "console"),
     ("cli",),
