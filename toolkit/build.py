@@ -8,11 +8,15 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .errors import OutputLockedError, ToolkitError
-from .findings_book import REPORT_SUFFIX
-from .history import history_root, store_snapshot
+from .history import store_snapshot
 from .model import Report
+from .names import (NOTICE, REPORT_SUFFIX, STATS_SUFFIX, check_replaceable, history_root,
+                    is_toolkit_output, mark_package)
+from .names import locked_fallback_path as locked_fallback_path  # re-exported
+from .names import notice_path_for as notice_path_for  # re-exported
+from .names import pdf_path_for, stats_path_for
 from .pipeline import analyse
-from .stats_book import STATS_SUFFIX, stats_path_for, stats_workbook
+from .stats_book import stats_workbook
 
 BUILT = "built"  # notice written
 INVALID = "invalid"  # ledger has errors: previous notice kept
@@ -29,20 +33,15 @@ def is_ledger_file(path: Path) -> bool:
     # Our own workbooks (statistics, findings report) when OUTDIR is the ledger folder.
     if name.endswith((STATS_SUFFIX, REPORT_SUFFIX)):
         return False
-    return path.suffix.lower() in LEDGER_SUFFIXES
+    if path.suffix.lower() not in LEDGER_SUFFIXES:
+        return False
+    # Anything else the toolkit wrote (a roll-up or change workbook saved among the ledgers)
+    # carries its mark and is never read back as a unit.
+    return not is_toolkit_output(path)
 
 
 def find_ledgers(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_ledger_file(p))
-
-
-def notice_path_for(ledger: Path, out_dir: Path) -> Path:
-    return Path(out_dir) / f"{Path(ledger).stem}.docx"
-
-
-def locked_fallback_path(target: Path) -> Path:
-    """Where a new notice goes when the old one is open in Word and cannot be replaced."""
-    return target.with_name(f"{target.stem}（新版，原文件被占用）{target.suffix}")
 
 
 @dataclass(frozen=True)
@@ -85,7 +84,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
 
     notes: list[str] = []
     try:
-        data = render_notice(report, kind=kind, template=template)
+        data = mark_package(render_notice(report, kind=kind, template=template), NOTICE)
         try:
             written = write_atomic(target, data)
         except OutputLockedError:
@@ -102,7 +101,8 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
         from .pdf import convert_to_pdf
 
         try:
-            pdf_path = written.with_suffix(".pdf")
+            pdf_path = pdf_path_for(written)
+            check_replaceable(pdf_path)  # pdf.py replaces it; a PDF of someone else's stays
             convert_to_pdf(written, pdf_path)
         except ToolkitError as exc:
             return BuildResult(ledger, UNUSABLE, report=report, notice=written, problem=exc,

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
@@ -23,8 +22,10 @@ from .history import last_snapshot_time
 from .model import Counts
 from .normalize import format_cn_date, format_wan
 from .pipeline import analyse
-from .stats_book import (COUNT_HEADERS, WORKBOOK_OPTIONS, Formats, SheetWriter, WorkbookBytes,
+from .names import SUMMARY
+from .stats_book import (COUNT_HEADERS, Formats, SheetWriter, WorkbookBytes,
                          counts_values, is_stats_file, status_bars, write_counts)
+from .xlsx_out import new_workbook
 
 OK = "ok"
 INVALID = "invalid"  # has errors: counted, but incomplete
@@ -127,7 +128,7 @@ def rollup_workbook(result: Rollup) -> WorkbookBytes:
     notes: list[str] = []
     buffer = io.BytesIO()
     try:
-        book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+        book = new_workbook(buffer, SUMMARY)
         ws = book.add_worksheet(SHEET_NAME)
         sheet = SheetWriter(ws, notes)
         f = Formats(book)
