@@ -1,6 +1,7 @@
 """History: snapshots, matching rows between versions, each kind of change, warnings, CLI diff."""
 
 import json
+import re
 from datetime import date, datetime
 
 import pytest
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 
 from ledger_factory import HEADER, default_rows, row, write_ledger
 from toolkit import build as build_module
+from toolkit.archive import ledger_key
 from toolkit.build import BUILT, build_notice
 from toolkit.cli import app
 from toolkit.errors import OutputError
@@ -54,7 +56,8 @@ def rows_of(*specs):
 def test_snapshot_is_stored_as_json_under_history(tmp_path, hist):
     path = snap(tmp_path / "某单位.xlsx", None, hist)
     assert path.parent == tmp_path / "out" / ".history" / "某单位"
-    assert path.name == "20241101-090000-000000.json"
+    # Numbered (records are ordered by number, not by the clock), timed, and naming the ledger.
+    assert re.fullmatch(r"000001-20241101-090000-000000-[0-9a-f]{8}\.json", path.name)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "toolkit-history/1" and data["ledger"] == "某单位.xlsx"
     assert data["stats"]["total"] == 5 and data["stats"]["counts"]["已完成"] == 2
@@ -77,7 +80,7 @@ def test_same_second_does_not_overwrite(tmp_path, hist):
     ledger = tmp_path / "a.xlsx"
     first = snap(ledger, None, hist, T1)
     second = snap(ledger, default_rows()[:2], hist, T1)
-    assert first != second and second.name == "20241101-090000-000000-1.json"
+    assert first != second and second.name.startswith("000002-20241101-090000-000000-")
     assert len(list_snapshots(hist, ledger)) == 2
 
 
@@ -305,7 +308,7 @@ def test_analyse_turns_the_serious_changes_into_located_warnings(tmp_path, hist)
 def test_damaged_snapshot_is_skipped_with_a_warning(tmp_path, hist):
     ledger = tmp_path / "a.xlsx"
     snap(ledger, default_rows(), hist, T1)
-    broken = hist / "a" / "20241201-090000-000000.json"
+    broken = hist / "a" / f"000002-20241201-090000-000000-{ledger_key(ledger)}.json"
     broken.write_text("{", encoding="utf-8")
     write_ledger(ledger, default_rows()[:4])
     findings = analyse(ledger, TODAY, history_dir=hist).findings
@@ -357,7 +360,8 @@ def test_cli_diff_lists_changes_in_chinese(tmp_path):
     write_ledger(ledger, rows)
     result = runner.invoke(app, ["diff", str(ledger), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "与2024年11月1日 09:00 的通报记录（20241101-090000-000000.json）相比：" in result.output
+    assert re.search(r"与2024年11月1日 09:00 的通报记录（000001-20241101-090000-000000-[0-9a-f]{8}"
+                     r"\.json）相比：", result.output)
     assert "状态倒退 1 个" in result.output and "问题消失 1 个" in result.output
     assert "序号1“问题甲”的整改状态由“已完成”倒退为“正在整改”" in result.output
     assert "原6" in result.output  # the vanished row is located in the old version
