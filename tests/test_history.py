@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from ledger_factory import HEADER, default_rows, row, write_ledger
 from toolkit import build as build_module
 from toolkit.archive import ledger_key
-from toolkit.build import BUILT, build_notice
+from toolkit.build import BUILT, UNCHANGED, build_notice
 from toolkit.cli import app
 from toolkit.errors import OutputError
 from toolkit.history import (ADDED, DEADLINE_EXTENDED, DISAPPEARED, NEWLY_DONE, REGRESSED,
@@ -325,7 +325,7 @@ def test_build_stores_snapshots_and_warns_about_regressions(tmp_path):
     assert first.outcome == BUILT and first.snapshot.parent == tmp_path / "out" / ".history" / "a"
     assert not any(f.code.startswith("history_") for f in first.report.findings)
     again = build_notice(ledger, target, today=TODAY)
-    assert again.outcome == BUILT and again.snapshot is None  # unchanged: nothing new stored
+    assert again.outcome == UNCHANGED and again.snapshot is None  # 无变化: nothing rebuilt
     rows = default_rows()
     rows[0] = row(1, "政治建设不到位", "问题甲", "正在整改")
     write_ledger(ledger, rows)
@@ -340,7 +340,7 @@ def test_failing_snapshot_does_not_lose_the_notice(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OutputError(tmp_path / "out" / ".history", "无法写入（只读）")
 
-    monkeypatch.setattr(build_module, "store_snapshot", broken)
+    monkeypatch.setattr(build_module, "store_record", broken)
     ledger = write_ledger(tmp_path / "a.xlsx")
     result = build_notice(ledger, tmp_path / "out" / "a.docx", today=TODAY)
     assert result.outcome == BUILT and result.notice.exists() and result.snapshot is None

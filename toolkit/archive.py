@@ -496,3 +496,65 @@ def locate_history(ledger: Path, out_dirs: tuple[Path, ...] = (), *,
         if best is not None:
             return best[1], best[2]
     return None
+
+
+# ---------------------------------------------------------------- toolkit history: list, restore
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of ``toolkit history``."""
+
+    seq: int
+    created: datetime
+    event: str  # BUILT | EDITED (older versions' records: BUILT)
+    counts: dict | None  # total and the three statuses; None when unreadable or edited
+    archive: Path | None  # the archived notice, None when only data was kept
+    record: Path
+
+
+def history_entries(history_dir: Path, ledger: Path, notice: Path) -> list[HistoryEntry]:
+    """Every record of ``notice`` made from ``ledger``, oldest first."""
+    entries = []
+    for record in records_for(history_dir, ledger, notice.name, edited=True):
+        counts = None
+        if not record.edited:
+            try:
+                stats = load_snapshot(record.path).stats
+                counts = {"total": stats.get("total"), **dict(stats.get("counts") or {})}
+            except (SnapshotError, AttributeError, TypeError, ValueError):
+                counts = None
+        entries.append(HistoryEntry(record.seq, record.created, EDITED if record.edited else BUILT,
+                                    counts, record.archive, record.path))
+    return entries
+
+
+def restore_notice(history_dir: Path, ledger: Path, notice: Path, seq: int) -> tuple[Path, Path | None]:
+    """Put the notice archived under number ``seq`` back in place of ``notice``.
+
+    The notice there now is archived first (when it differs), and the restored one is
+    protected like a hand-edited notice: the next build goes beside it, never over it.
+    Returns (restored notice, archived current or None). Raises ``SnapshotError`` when there
+    is no such copy and ``OutputError`` when writing fails.
+    """
+    records = {r.seq: r for r in records_for(history_dir, ledger, notice.name, edited=True)}
+    record = records.get(seq)
+    if record is None:
+        raise SnapshotError(notice, f"没有编号为 {seq} 的通报记录（运行 toolkit history 查看）")
+    if record.archive is None:
+        raise SnapshotError(record.path, "这份记录只有数据，没有存档的通报（早期版本不存档），无法恢复")
+    try:
+        data = record.archive.read_bytes()
+    except OSError as exc:
+        raise SnapshotError(record.archive, f"存档无法读取（{exc.strerror or exc}）") from exc
+    checksum = hashlib.sha256(data).hexdigest()
+    archived = None
+    if notice.is_file() and sha256_of(notice) != checksum:
+        archived = archive_edited(history_dir, notice, ledger)
+    write_atomic(notice, data)
+    folder = notice_history_dir(history_dir, notice)
+    remember_written(folder, notice, checksum=checksum, fingerprint=None, ledger=ledger)
+    files = load_state(folder)
+    files[notice.name]["restored"] = seq
+    write_atomic(folder / STATE_NAME, json.dumps({"format": STATE_FORMAT, "files": files},
+                                                 ensure_ascii=False, indent=1).encode("utf-8"))
+    return notice, archived

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from . import __version__
+from .archive import (archive_edited, ledger_key, remember_notice, sha256_of, store_record,
+                      written_state)
 from .atomic import write_atomic
 from .errors import OutputLockedError, ToolkitError
-from .history import store_snapshot
 from .model import Report
-from .names import (NOTICE, REPORT_SUFFIX, STATS_SUFFIX, check_replaceable, history_root,
-                    is_toolkit_output, mark_package)
+from .names import (NOTICE, REPORT_SUFFIX, STATS_SUFFIX, check_replaceable, edited_fallback_path,
+                    history_root, is_toolkit_output, mark_package)
 from .names import locked_fallback_path as locked_fallback_path  # re-exported
 from .names import notice_path_for as notice_path_for  # re-exported
 from .names import pdf_path_for, stats_path_for
@@ -19,8 +23,12 @@ from .pipeline import analyse
 from .stats_book import stats_workbook
 
 BUILT = "built"  # notice written
+BUILT_BESIDE = "built_beside"  # the notice was edited by hand: the new one went beside it
+UNCHANGED = "unchanged"  # nothing the notice depends on changed: not rebuilt (无变化)
 INVALID = "invalid"  # ledger has errors: previous notice kept
 UNUSABLE = "unusable"  # file cannot be read, or output cannot be written
+OUTCOME_CN = {BUILT: "已生成", BUILT_BESIDE: "已生成（原通报有手工修改，新版另存）",
+              UNCHANGED: "无变化", INVALID: "有错误，未生成", UNUSABLE: "无法使用"}
 
 LEDGER_SUFFIXES = (".xlsx",)
 
@@ -47,56 +55,143 @@ def find_ledgers(folder: Path) -> list[Path]:
 @dataclass(frozen=True)
 class BuildResult:
     ledger: Path
-    outcome: str  # BUILT | INVALID | UNUSABLE
+    outcome: str  # BUILT | BUILT_BESIDE | UNCHANGED | INVALID | UNUSABLE
     report: Report | None = None
-    notice: Path | None = None  # where the notice was written
+    notice: Path | None = None  # where the notice was written (UNCHANGED: the notice kept)
     pdf: Path | None = None
     problem: ToolkitError | None = None  # why the file was unusable / output failed
     notes: tuple[str, ...] = field(default_factory=tuple)  # Chinese remarks (locked output …)
     stats_book: Path | None = None  # the statistics workbook beside the notice
-    snapshot: Path | None = None  # the history snapshot (None when unchanged or not stored)
+    snapshot: Path | None = None  # the history record of the notice written
+    edited: Path | None = None  # a hand-edited notice that was kept (or archived with force)
+
+    @property
+    def built(self) -> bool:
+        """A new notice was written (in its place or beside an edited one)."""
+        return self.outcome in (BUILT, BUILT_BESIDE)
 
     @property
     def exit_code(self) -> int:
-        return {BUILT: 0, INVALID: 1, UNUSABLE: 2}[self.outcome]
+        return {BUILT: 0, BUILT_BESIDE: 0, UNCHANGED: 0, INVALID: 1, UNUSABLE: 2}[self.outcome]
+
+
+def notice_fingerprint(report: Report, kind: str | None, template: Path | None) -> str:
+    """What a notice depends on, as one digest: everything read from the ledger (its rows and
+    the meta sheet, never its mtime), the statistics (their date may be today), the template
+    bytes, the kind asked for and the toolkit's version."""
+    digest = hashlib.sha256()
+    ledger = dataclasses.replace(report.ledger, path=Path())  # same content, any file name
+    for part in (repr(ledger), repr(report.stats), repr(kind), __version__):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    for path in _template_files(template):
+        digest.update(path.name.encode("utf-8", "surrogatepass"))
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _template_files(template: Path | None) -> list[Path]:
+    if template is not None:
+        return [Path(template)]
+    from .render import TEMPLATE_DIR  # the bundled templates: any change to them counts
+
+    try:
+        return sorted(p for p in Path(TEMPLATE_DIR).glob("*.docx"))
+    except OSError:
+        return []
+
+
+def _unchanged(history_dir: Path, ledger: Path, target: Path, fingerprint: str | None,
+               pdf: bool) -> Path | None:
+    """The notice already made from exactly this input (the target, or the new version beside
+    a hand-edited target), or None when a build is needed."""
+    if fingerprint is None:
+        return None
+    key = ledger_key(ledger)
+    for candidate in (target, edited_fallback_path(target)):
+        state = written_state(history_dir, target, candidate)
+        if (state and state.get("fingerprint") == fingerprint and state.get("ledger") == key
+                and candidate.is_file() and (not pdf or candidate.with_suffix(".pdf").is_file())):
+            return candidate
+    return None
+
+
+def _hand_edited(history_dir: Path, target: Path) -> bool:
+    """The toolkit wrote ``target`` and it no longer has the checksum it was written with."""
+    state = written_state(history_dir, target)
+    if not state or not state.get("sha256") or not target.is_file():
+        return False
+    # A notice put back with ``toolkit history --restore`` is kept like a hand-edited one.
+    return bool(state.get("restored")) or sha256_of(target) != state["sha256"]
 
 
 def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
                  template: Path | None = None, pdf: bool = False,
-                 today: date | None = None, records: bool = True) -> BuildResult:
+                 today: date | None = None, records: bool = True,
+                 force: bool = False) -> BuildResult:
     """Analyse ``ledger`` and, if it has no errors, write its notice to ``target`` atomically.
 
     A ledger with errors leaves any previous notice untouched. With ``records`` (the default)
-    changes since the last notice in ``<target folder>/.history`` become warnings, and a built
-    notice is followed by its statistics workbook and a history snapshot; failures writing
-    those two become notes and never cost the notice.
+    changes since the last notice in ``<target folder>/.history`` become warnings; a notice
+    whose inputs did not change is not rebuilt (UNCHANGED); a notice edited by hand since it
+    was written is kept and the new one goes beside it (BUILT_BESIDE). ``force`` rebuilds
+    anyway and replaces an edited notice after archiving it. A built notice is followed by its
+    statistics workbook and a history record; failures writing those become notes and never
+    cost the notice.
     """
     ledger, target = Path(ledger), Path(target)
     history_dir = history_root(target.parent) if records else None
     try:
-        report = analyse(ledger, today, history_dir=history_dir)
+        report = analyse(ledger, today, history_dir=history_dir, notice=target.name)
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, problem=exc)
     if not report.ok:
         return BuildResult(ledger, INVALID, report=report)
 
+    notes: list[str] = []
+    fingerprint = edited = None
+    if history_dir is not None:
+        try:
+            fingerprint = notice_fingerprint(report, kind, template)
+        except (OSError, ToolkitError):
+            fingerprint = None  # the template cannot be read: rendering will say why
+        kept = None if force else _unchanged(history_dir, ledger, target, fingerprint, pdf)
+        if kept is not None:
+            if _hand_edited(history_dir, target):
+                notes.append(f"{target.name} 有手工修改，已保留")
+            return BuildResult(ledger, UNCHANGED, report=report, notice=kept, notes=tuple(notes))
+        if _hand_edited(history_dir, target):
+            edited = target
+    return _write_notice(report, target, history_dir, kind=kind, template=template, pdf=pdf,
+                         fingerprint=fingerprint, edited=edited, force=force, notes=notes)
+
+
+def _write_notice(report: Report, target: Path, history_dir: Path | None, *, kind: str | None,
+                  template: Path | None, pdf: bool, fingerprint: str | None,
+                  edited: Path | None, force: bool, notes: list[str]) -> BuildResult:
     from .render import render_notice  # docxtpl is heavy; only building needs it
 
-    notes: list[str] = []
+    ledger = report.ledger.path
+    outcome, dest = BUILT, target
     try:
         data = mark_package(render_notice(report, kind=kind, template=template), NOTICE)
+        if edited is not None and history_dir is not None and not force:
+            outcome, dest = BUILT_BESIDE, edited_fallback_path(target)
+            notes.append(f"{target.name} 在生成后被手工修改过（或是恢复的旧版），为保留它未覆盖；新通报已另存为 "
+                         f"{dest.name}（确认不需要原修改时可用 --force 覆盖，原文件会先存档）")
+        elif edited is not None and history_dir is not None:
+            kept = archive_edited(history_dir, target, ledger)
+            notes.append(f"{target.name} 有手工修改，已存档为 {kept.with_suffix('.docx').name}"
+                         "（toolkit history 可查看和恢复），并按 --force 覆盖")
         try:
-            written = write_atomic(target, data)
+            written = write_atomic(dest, data)
         except OutputLockedError:
-            written = write_atomic(locked_fallback_path(target), data)
-            notes.append(f"{target.name} 被占用（可能正在 Word/WPS 中打开），旧文件未动；"
+            written = write_atomic(locked_fallback_path(dest), data)
+            notes.append(f"{dest.name} 被占用（可能正在 Word/WPS 中打开），旧文件未动；"
                          f"新通报已另存为 {written.name}，请关闭旧文件后替换")
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, report=report, problem=exc, notes=tuple(notes))
-    book = snapshot = None
-    if history_dir is not None:
-        book, snapshot = _write_records(report, target, written, history_dir, notes)
-    pdf_path = None
+    pdf_path = problem = None
     if pdf:
         from .pdf import convert_to_pdf
 
@@ -105,20 +200,28 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
             check_replaceable(pdf_path)  # pdf.py replaces it; a PDF of someone else's stays
             convert_to_pdf(written, pdf_path)
         except ToolkitError as exc:
-            return BuildResult(ledger, UNUSABLE, report=report, notice=written, problem=exc,
-                               notes=tuple(notes), stats_book=book, snapshot=snapshot)
-    return BuildResult(ledger, BUILT, report=report, notice=written, pdf=pdf_path, notes=tuple(notes),
-                       stats_book=book, snapshot=snapshot)
+            pdf_path, problem = None, exc
+    book = snapshot = None
+    if history_dir is not None:
+        book, snapshot = _write_records(report, target, written, history_dir, notes, data=data,
+                                        pdf=pdf_path, fingerprint=fingerprint)
+        remember_notice(ledger, written)
+    if problem is not None:
+        return BuildResult(ledger, UNUSABLE, report=report, notice=written, problem=problem,
+                           notes=tuple(notes), stats_book=book, snapshot=snapshot, edited=edited)
+    return BuildResult(ledger, outcome, report=report, notice=written, pdf=pdf_path,
+                       notes=tuple(notes), stats_book=book, snapshot=snapshot, edited=edited)
 
 
 def _write_records(report: Report, target: Path, notice: Path, history_dir: Path,
-                   notes: list[str]) -> tuple[Path | None, Path | None]:
-    """The statistics workbook and the history snapshot of a notice just written.
+                   notes: list[str], *, data: bytes | None = None, pdf: Path | None = None,
+                   fingerprint: str | None = None) -> tuple[Path | None, Path | None]:
+    """The statistics workbook and the history record of a notice just written.
 
     The notice is already on disk, so nothing here may fail the build: problems become notes.
     """
     book_path = None
-    book_target = stats_path_for(target)
+    book_target = stats_path_for(notice)
     try:
         book = stats_workbook(report)
         notes.extend(f"统计表：{note}" for note in book.notes)
@@ -126,15 +229,20 @@ def _write_records(report: Report, target: Path, notice: Path, history_dir: Path
             book_path = write_atomic(book_target, book.data)
         except OutputLockedError:
             # Keeps the -统计.xlsx ending, so the copy is still known as ours.
-            book_path = write_atomic(stats_path_for(locked_fallback_path(target)), book.data)
+            book_path = write_atomic(stats_path_for(locked_fallback_path(notice)), book.data)
             notes.append(f"{book_target.name} 被占用（可能正在 Excel/WPS 中打开），旧文件未动；"
                          f"新统计表已另存为 {book_path.name}，请关闭旧文件后替换")
     except ToolkitError as exc:
         notes.append(f"统计表未能生成：{exc.message}（通报已生成，不受影响）")
+    except (OSError, MemoryError) as exc:  # nothing after the notice may fail the build
+        notes.append(f"统计表未能生成：{book_target.name}（{exc}）（通报已生成，不受影响）")
     snapshot = None
     try:
-        snapshot = store_snapshot(report, history_dir, notice=notice)
+        snapshot = store_record(report, history_dir, target=target, written=notice,
+                                notice_data=data, pdf=pdf, fingerprint=fingerprint)
     except ToolkitError as exc:
         notes.append(f"通报记录未能保存：{exc.message}（通报已生成，不受影响；"
                      "下次比较变化时将以更早的记录为准）")
+    except OSError as exc:
+        notes.append(f"通报记录未能保存：{exc}（通报已生成，不受影响）")
     return book_path, snapshot

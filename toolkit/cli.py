@@ -91,19 +91,20 @@ def init(
 def check(
     ledgers: list[Path] = typer.Argument(..., help="一个或多个台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出全部校验结果"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
-                                 help="通报输出文件夹，默认 out/；与其中的通报记录比较，"
-                                      "状态倒退、时限延后、问题消失列为警告"),
+    out_dir: Optional[Path] = typer.Option(None, "-o", "--out",
+                                           help="通报输出文件夹（默认自动查找该台账的通报生成在哪里，"
+                                                "找不到时为 out/）；与其中的通报记录比较，"
+                                                "状态倒退、时限延后、问题消失列为警告"),
 ) -> None:
     """校验台账：逐格列出错误和警告。退出码 0 无错误，1 有错误，2 文件无法使用。"""
     from .errors import ToolkitError
-    from .history import history_root
     from .pipeline import analyse
 
     results, rows, code = [], [], EXIT_OK
     for ledger in ledgers:
         try:
-            report = analyse(ledger, history_dir=history_root(out_dir))
+            history_dir, notice = _notice_history(ledger, out_dir)
+            report = analyse(ledger, history_dir=history_dir, notice=notice.name)
         except ToolkitError as exc:
             code = max(code, EXIT_UNUSABLE)
             results.append({"file": str(ledger), "usable": False, "message": exc.message,
@@ -192,11 +193,16 @@ def _history_warnings(result) -> list[str]:
 
 
 def _print_result(result) -> None:
-    from .build import BUILT, INVALID
+    from .build import INVALID, UNCHANGED
 
     for note in result.notes:
         _say(note)
-    if result.outcome == BUILT:
+    if result.outcome == UNCHANGED:
+        _say(f"无变化：台账、通报信息和模板都没有改变，未重新生成；通报仍是 {result.notice}"
+             "（需要重新生成时加 --force）")
+        for line in _history_warnings(result):
+            _say(line)
+    elif result.built:
         made = f"已生成通报：{result.notice}"
         if result.pdf:
             made += f"（PDF：{result.pdf}）"
@@ -225,6 +231,8 @@ def render(
     kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
     template: Optional[Path] = typer.Option(None, "--template", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
+    force: bool = typer.Option(False, "--force",
+                               help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
     from .build import build_notice, notice_path_for
@@ -234,7 +242,7 @@ def render(
     if target.suffix.lower() != ".docx":
         _fail(f"{target.name}：输出文件名须以 .docx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
-    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf)
+    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf, force=force)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -245,9 +253,11 @@ def build(
     out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", help="通报输出文件夹，默认 out/"),
     kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
+    force: bool = typer.Option(False, "--force",
+                               help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
-    from .build import BUILT, INVALID, build_notice, find_ledgers, notice_path_for
+    from .build import INVALID, OUTCOME_CN, UNCHANGED, build_notice, find_ledgers, notice_path_for
 
     _check_kind(kind)
     if not folder.is_dir():
@@ -260,12 +270,13 @@ def build(
     results = []
     with typer.progressbar(ledgers, label="生成通报", file=sys.stderr) as bar:
         for ledger in bar:
-            results.append(build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf))
+            results.append(build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf,
+                                        force=force))
     rows = []
     for r in results:
-        if r.outcome == BUILT:
+        if r.built or r.outcome == UNCHANGED:
             c = r.report.stats.overall
-            rows.append([r.ledger.name, "已生成", str(c.total), str(c.done), str(c.in_progress),
+            rows.append([r.ledger.name, OUTCOME_CN[r.outcome], str(c.total), str(c.done), str(c.in_progress),
                          str(c.not_done), str(r.notice)])
         elif r.outcome == INVALID:
             rows.append([r.ledger.name, f"有 {len(r.report.errors)} 个错误，未生成", "", "", "", "",
@@ -276,7 +287,7 @@ def build(
     for r in results:
         for note in r.notes:
             _say(note)
-        if r.outcome == BUILT:
+        if r.built or r.outcome == UNCHANGED:
             for line in _history_warnings(r):
                 _say(line)
     raise typer.Exit(max(r.exit_code for r in results))
@@ -287,8 +298,9 @@ def build(
 @app.command()
 def diff(
     ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
-                                 help="通报输出文件夹（其中 .history 保存通报记录），默认 out/"),
+    out_dir: Optional[Path] = typer.Option(None, "-o", "--out",
+                                           help="通报输出文件夹（其中 .history 保存通报记录）；"
+                                                "默认自动查找该台账的通报生成在哪里，找不到时为 out/"),
     against: Optional[str] = typer.Option(None, "--against",
                                           help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
                                                "取当天及以前最近的一份）；默认为上次通报"),
@@ -296,10 +308,11 @@ def diff(
 ) -> None:
     """列出台账自上次通报以来的变化：新完成、状态倒退、时限延后、问题文字修改、问题消失、新增问题。"""
     from .errors import ToolkitError
-    from .history import KINDS_CN, diff_ledger, history_root
+    from .history import KINDS_CN, diff_ledger
 
     try:
-        result = diff_ledger(ledger, history_root(out_dir), against=against)
+        history_dir, notice = _notice_history(ledger, out_dir)
+        result = diff_ledger(ledger, history_dir, against=against, notice=notice.name)
     except ToolkitError as exc:
         _fail(exc.message)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -409,6 +422,61 @@ def watch(
         raise typer.Exit(EXIT_UNUSABLE)
     finally:
         log.removeHandler(console)
+    raise typer.Exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------- history (notice archive)
+
+def _notice_history(ledger: Path, out_dir: Optional[Path]) -> tuple[Path, Path]:
+    """(history folder, notice) of ``ledger``: in ``-o`` when given, else wherever its notices
+    were written (archive.locate_history), else the default under out/."""
+    from .archive import locate_history
+    from .names import history_root, notice_path_for
+
+    found = locate_history(ledger, (out_dir or DEFAULT_OUT_DIR,), prefer_given=out_dir is not None)
+    if found is not None:
+        return found
+    out = out_dir or DEFAULT_OUT_DIR
+    return history_root(out), notice_path_for(ledger, out)
+
+
+@app.command("history")
+def history_command(
+    ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
+    out_dir: Optional[Path] = typer.Option(None, "-o", "--out",
+                                           help="通报输出文件夹；默认自动查找该台账的通报生成在哪里"),
+    restore: Optional[int] = typer.Option(None, "--restore", min=1,
+                                          help="把编号为 N 的存档通报恢复为当前通报（当前通报先存档）"),
+) -> None:
+    """列出一本台账历次生成的通报（时间、问题数、存档文件），或用 --restore N 恢复其中一份。"""
+    from .archive import EDITED, history_entries, restore_notice
+    from .errors import ToolkitError
+
+    history_dir, notice = _notice_history(ledger, out_dir)
+    if restore is not None:
+        try:
+            restored, archived = restore_notice(history_dir, ledger, notice, restore)
+        except ToolkitError as exc:
+            _fail(exc.message)
+            raise typer.Exit(EXIT_UNUSABLE)
+        if archived is not None:
+            _say(f"原通报已存档为 {archived.with_suffix('.docx').name}")
+        _say(f"已恢复第 {restore} 号存档为 {restored}；之后生成的新通报将另存为“（新版）”，不会覆盖它")
+        raise typer.Exit(EXIT_OK)
+    entries = history_entries(history_dir, ledger, notice)
+    if not entries:
+        _fail(f"{ledger.name}：没有通报记录（{notice} 尚未生成过；可用 -o 指定通报输出文件夹）")
+        raise typer.Exit(EXIT_UNUSABLE)
+    rows = []
+    for e in entries:
+        c = e.counts
+        counts = (f"{c.get('total')}（已完成 {c.get('已完成', '-')}，正在整改 {c.get('正在整改', '-')}，"
+                  f"未完成 {c.get('未完成', '-')}）") if c else "-"
+        what = "手工修改稿（覆盖前存档）" if e.event == EDITED else "生成"
+        rows.append([str(e.seq) if e.seq else "-", f"{e.created:%Y-%m-%d %H:%M:%S}", what, counts,
+                     e.archive.name if e.archive else "（仅数据）"])
+    _say(f"通报 {notice} 的记录（{history_dir}）：")
+    _say(format_table(["编号", "时间", "类型", "问题数", "存档文件"], rows))
     raise typer.Exit(EXIT_OK)
 
 

@@ -39,7 +39,7 @@ from watchdog.observers.polling import PollingObserver
 
 from .atomic import TEMP_PREFIX, TEMP_SUFFIX, write_atomic
 from .build import BUILT, INVALID, UNUSABLE, BuildResult, build_notice, find_ledgers, is_ledger_file
-from .build import notice_path_for
+from .build import OUTCOME_CN, UNCHANGED, notice_path_for
 from .count import counts_to_dict
 from .errors import ToolkitError, UnreadableLedgerError, WatchError
 from .findings_book import remove_findings_book, report_path_for, report_rows, write_findings_book
@@ -49,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 DELETED = "deleted"  # status.json result of a ledger that disappeared; its notice is kept
 RESULT_CN = {BUILT: "已生成", INVALID: "有错误，未生成", UNUSABLE: "无法使用", DELETED: "台账已删除"}
+RESULT_CN.update(OUTCOME_CN)  # 无变化, 新版另存 (build.py)
 STATUS_NAME = "status.json"
 LOG_NAME = "toolkit.log"
 LOG_MAX_BYTES = 1_000_000
@@ -624,7 +625,7 @@ class Watcher:
             "result": result.outcome,
             "result_cn": RESULT_CN[result.outcome],
             "notice": str(result.notice) if result.notice else previous.get("notice") or kept,
-            "notice_time": _now() if result.outcome == BUILT else previous.get("notice_time"),
+            "notice_time": _now() if result.built else previous.get("notice_time"),
             "report": str(report_path) if report_path else None,
             "counts": counts_to_dict(report.stats.overall) if report else None,
             "errors": errors,
@@ -632,7 +633,9 @@ class Watcher:
             "message": result.problem.message if result.problem else "",
             "notes": list(result.notes),
         }
-        if result.outcome == BUILT:
+        if result.outcome == UNCHANGED:
+            logger.info("%s：无变化（台账、通报信息和模板都没有改变），未重新生成", name)
+        elif result.built:
             c = report.stats.overall
             logger.info("%s：已生成通报 %s（问题 %d 个：已完成 %d，正在整改 %d，未完成 %d；警告 %d）"
                         "，用时 %.1f 秒", name, result.notice.name, c.total, c.done, c.in_progress,
@@ -678,7 +681,7 @@ class Watcher:
         report = result.report
         findings = report.findings if report else ()
         target = report_path_for(path, self.out_dir)
-        needed = (result.outcome != BUILT or result.notes
+        needed = (not (result.built or result.outcome == UNCHANGED) or result.notes
                   or any(f.severity != "info" for f in findings))
         try:
             if not needed:
