@@ -9,15 +9,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from ledger_factory import write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import write_ledger
 from toolkit import atomic
 from toolkit.atomic import TEMP_PREFIX, write_atomic
 from toolkit.cli import app
 from toolkit.errors import OutputError, OutputLockedError
-from toolkit.names import (NOTICE, STATS, NotOursError, check_replaceable, is_toolkit_output,
-                           mark_of, mark_package)
+from toolkit.names import (
+    NOTICE,
+    STATS,
+    NotOursError,
+    check_replaceable,
+    is_toolkit_output,
+    mark_of,
+    mark_package,
+)
 
 runner = CliRunner()
 

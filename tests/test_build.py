@@ -9,15 +9,21 @@ from datetime import date, datetime
 
 import pytest
 from docx import Document
+from ledger_factory import default_rows, row, write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import default_rows, row, write_ledger
 from toolkit import atomic
 from toolkit import build as build_module
-from toolkit.archive import (history_entries, ledger_key, list_records, locate_history,
-                             records_for, restore_notice, store_record)
-from toolkit.build import (BUILT, BUILT_BESIDE, UNCHANGED, UNUSABLE, build_notice, find_ledgers,
-                           is_ledger_file)
+from toolkit.archive import (
+    history_entries,
+    ledger_key,
+    list_records,
+    locate_history,
+    records_for,
+    restore_notice,
+    store_record,
+)
+from toolkit.build import BUILT, BUILT_BESIDE, UNCHANGED, UNUSABLE, build_notice, find_ledgers, is_ledger_file
 from toolkit.cli import app
 from toolkit.errors import OutputLockedError
 from toolkit.names import history_root, is_toolkit_output, locked_fallback_path, stats_path_for
@@ -181,8 +187,8 @@ def test_history_lists_and_restores(ledger, tmp_path):
 
 
 def test_restore_without_copy_is_refused(ledger, tmp_path):
-    from toolkit.history import store_snapshot
     from toolkit.errors import SnapshotError
+    from toolkit.history import store_snapshot
 
     hist = history_root(tmp_path / "out")
     store_snapshot(analyse(ledger, TODAY), hist)

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
-from toolkit.xlsx_out import MAX_CELL_UNITS
 from toolkit.findings_book import (
     findings_book_bytes,
     remove_findings_book,
@@ -19,6 +18,7 @@ from toolkit.findings_book import (
     write_findings_book,
 )
 from toolkit.model import ERROR, INFO, WARNING, Finding
+from toolkit.xlsx_out import MAX_CELL_UNITS
 
 HEADER = ["工作表", "单元格", "级别", "列", "值", "说明"]
 

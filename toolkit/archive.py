@@ -201,13 +201,13 @@ _OPTIONAL_TEXT = ("category", "subcategory", "measures", "leader", "unit", "prog
 def _valid_row(row: Any) -> dict:
     """The row if it has every key with a usable value; raises ``ValueError`` otherwise."""
     if not isinstance(row, dict):
-        raise ValueError("row is not an object")
+        raise TypeError("row is not an object")
     for key, types in _ROW_TYPES.items():
         if key not in row or not isinstance(row[key], types) or isinstance(row[key], bool):
             raise ValueError(f"row field {key}")
     for key in _OPTIONAL_TEXT:
         if not isinstance(row.get(key), (str, type(None))):
-            raise ValueError(f"row field {key}")
+            raise TypeError(f"row field {key}")
     for key in ("deadline", "done_date"):
         if row.get(key):
             date.fromisoformat(row[key])  # "2024-13-45" raises ValueError
@@ -230,7 +230,7 @@ def load_snapshot(path: Path) -> Snapshot:
         if data.get("event") == EDITED:
             raise ValueError("an archived edited notice has no snapshot")
         if not isinstance(data["rows"], list) or not isinstance(data["stats"], dict):
-            raise ValueError("rows/stats")
+            raise TypeError("rows/stats")
         rows = tuple(_valid_row(row) for row in data["rows"])
         created = datetime.fromisoformat(data["created"])
         seq = data.get("seq", 0)

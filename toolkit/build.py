@@ -9,16 +9,24 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__
-from .archive import (archive_edited, ledger_key, remember_notice, sha256_of, store_record,
-                      written_state)
+from .archive import archive_edited, ledger_key, remember_notice, sha256_of, store_record, written_state
 from .atomic import write_atomic
 from .errors import OutputLockedError, ToolkitError
 from .model import Report
-from .names import (NOTICE, REPORT_SUFFIX, STATS_SUFFIX, check_replaceable, edited_fallback_path,
-                    history_root, is_toolkit_output, mark_package)
+from .names import (
+    NOTICE,
+    REPORT_SUFFIX,
+    STATS_SUFFIX,
+    check_replaceable,
+    edited_fallback_path,
+    history_root,
+    is_toolkit_output,
+    mark_package,
+    pdf_path_for,
+    stats_path_for,
+)
 from .names import locked_fallback_path as locked_fallback_path  # re-exported
 from .names import notice_path_for as notice_path_for  # re-exported
-from .names import pdf_path_for, stats_path_for
 from .pipeline import analyse
 from .stats_book import stats_workbook
 

@@ -202,7 +202,7 @@ def custom_properties_xml(kind: str) -> bytes:
             '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
             'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
             f'2006/docPropsVTypes"><property fmtid="{_FMTID}" pid="2" name="{MARK_PROPERTY}">'
-            f'<vt:lpwstr>{kind}</vt:lpwstr></property></Properties>').encode("utf-8")
+            f'<vt:lpwstr>{kind}</vt:lpwstr></property></Properties>').encode()
 
 
 def mark_package(data: bytes, kind: str) -> bytes:
