@@ -421,3 +421,18 @@ def test_cli_render_and_build_print_the_changes_since_the_last_notice(tmp_path):
     assert "a.xlsx：警告：与" in again.output and "序号1“问题甲”（原第 2 行）在台账中找不到了" in again.output
     built = runner.invoke(app, ["build", str(folder), "-o", str(out)])
     assert built.exit_code == 0 and "序号1“问题甲”（原第 2 行）在台账中找不到了" in built.output
+
+
+def test_text_edit_shows_the_differing_part_with_context():
+    from toolkit.history import Change, text_change
+
+    old = "关于财务报销审批流程整改不及时，导致多笔款项长期挂账的问题"
+    new = "关于财务报销审批流程整改不到位，导致多笔款项长期挂账的问题"
+    assert text_change(old, new) == ("…销审批流程整改不【及时】，导致多笔款项长…",
+                                     "…销审批流程整改不【到位】，导致多笔款项长…")
+    # Two long texts that differ near the end: the difference is shown, not two equal prefixes.
+    old2 = "甲" * 60 + "原来的结尾"
+    new2 = "甲" * 60 + "新的结尾"
+    message = Change(TEXT_EDITED, "3", new2, old2, new2, 4, 4).message
+    assert "【原来】" in message and "【新】" in message
+    assert text_change("问题甲", "问题") == ("问题【甲】", "问题【】")

@@ -153,7 +153,8 @@ class Change:
         if self.kind == DEADLINE_EXTENDED:
             return f"{what}的整改时限由“{self.old}”改为“{self.new}”，时限被延后，请核实是否经过批准"
         if self.kind == TEXT_EDITED:
-            return f"{what}的问题文字被修改（原为“{short(self.old)}”）"
+            was, now = text_change(self.old, self.new)
+            return f"{what}的问题文字被修改：“{was}”改为“{now}”"
         if self.kind == DISAPPEARED:
             return (f"{what}（原第 {self.old_row} 行）在台账中找不到了：反馈问题不能删除，"
                     "已整改的请把状态改为“已完成”；如确属误删请恢复")
@@ -164,6 +165,35 @@ class Change:
                 "number": self.number, "old_number": self.old_number, "problem": self.problem,
                 "old": self.old, "new": self.new, "row": self.row, "old_row": self.old_row,
                 "message": self.message}
+
+
+def text_change(old: str, new: str, context: int = 8, limit: int = 40) -> tuple[str, str]:
+    """The part of ``old`` and ``new`` that differs, with a little context either side.
+
+    ``…整改【不及时】，…`` against ``…整改【不到位】，…``: the changed span is bracketed, the
+    common text around it is cut to ``context`` characters and marked with an ellipsis. A
+    change too long to show is cut to ``limit`` characters.
+    """
+    old, new = " ".join(old.split()), " ".join(new.split())
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0  # common suffix, not overlapping the prefix
+    while (end < min(len(old), len(new)) - start
+           and old[len(old) - 1 - end] == new[len(new) - 1 - end]):
+        end += 1
+
+    def show(text: str) -> str:
+        middle = text[start:len(text) - end]
+        if len(middle) > limit:
+            middle = middle[: limit - 1] + "…"
+        before = text[max(0, start - context):start]
+        after = text[len(text) - end:len(text) - end + context]
+        lead = "…" if start > context else ""
+        tail = "…" if end > context else ""
+        return f"{lead}{before}【{middle}】{after}{tail}"
+
+    return show(old), show(new)
 
 
 def short(text: str, limit: int = 30) -> str:
