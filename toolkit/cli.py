@@ -305,6 +305,9 @@ def diff(
                                           help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
                                                "取当天及以前最近的一份）；默认为上次通报"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出变化"),
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx",
+                                        help="同时写一份变化表（.xlsx）：当前各行，改动的单元格标色并"
+                                             "在批注中写明原内容，另有“问题消失”表"),
 ) -> None:
     """列出台账自上次通报以来的变化：新完成、状态倒退、时限延后、问题文字修改、问题消失、新增问题。"""
     from .errors import ToolkitError
@@ -316,6 +319,8 @@ def diff(
     except ToolkitError as exc:
         _fail(exc.message)
         raise typer.Exit(EXIT_UNUSABLE)
+    if xlsx is not None:
+        _write_changes_xlsx(result, xlsx)
     code = EXIT_ERRORS if result.report.errors else EXIT_OK
     if as_json:
         _json(result.to_dict())
@@ -426,6 +431,24 @@ def watch(
 
 
 # ---------------------------------------------------------------- history (notice archive)
+
+def _write_changes_xlsx(result, target: Path) -> None:
+    """``diff --xlsx``: the change workbook; a failure to write is exit 2."""
+    from .changes_book import write_changes_book
+    from .errors import ToolkitError
+
+    if target.suffix.lower() != ".xlsx":
+        _fail(f"{target.name}：变化表文件名须以 .xlsx 结尾")
+        raise typer.Exit(EXIT_UNUSABLE)
+    try:
+        book = write_changes_book(result, target)
+    except ToolkitError as exc:
+        _fail(exc.message)
+        raise typer.Exit(EXIT_UNUSABLE)
+    for note in book.notes:
+        _fail(f"变化表：{note}")
+    _fail(f"已生成变化表：{target}")
+
 
 def _notice_history(ledger: Path, out_dir: Optional[Path]) -> tuple[Path, Path]:
     """(history folder, notice) of ``ledger``: in ``-o`` when given, else wherever its notices
