@@ -373,7 +373,7 @@ def summary(
         _fail(exc.message)
         raise typer.Exit(EXIT_UNUSABLE)
     _say(format_table(list(HEADERS), table_rows(result)))
-    for note in book.notes:
+    for note in result.notes + book.notes:
         _say(note)
     _say()
     _say(f"已生成汇总表：{output}")
