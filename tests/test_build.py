@@ -88,6 +88,17 @@ def test_template_or_kind_change_rebuilds(ledger, tmp_path):
     assert build_notice(ledger, target, today=TODAY, kind="阶段性进展").outcome == BUILT
 
 
+def test_saved_again_without_change_is_unchanged_meta_change_is_not(ledger, tmp_path):
+    from ledger_factory import META
+
+    target = tmp_path / "out" / "a.docx"
+    build_notice(ledger, target, today=TODAY)
+    write_in(ledger)  # the same content saved again (new save time inside the file)
+    assert build_notice(ledger, target, today=TODAY).outcome == UNCHANGED
+    write_in(ledger, meta=dict(META, 发文机关="中共某某市文联党组（新）"))
+    assert build_notice(ledger, target, today=TODAY).outcome == BUILT
+
+
 def test_deleted_notice_is_rebuilt(ledger, tmp_path):
     target = tmp_path / "out" / "a.docx"
     build_notice(ledger, target, today=TODAY)

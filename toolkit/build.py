@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -83,13 +83,29 @@ class BuildResult:
         return {BUILT: 0, BUILT_BESIDE: 0, UNCHANGED: 0, INVALID: 1, UNUSABLE: 2}[self.outcome]
 
 
-def notice_fingerprint(report: Report, kind: str | None, template: Path | None) -> str:
-    """What a notice depends on, as one digest: everything read from the ledger (its rows and
-    the meta sheet, never its mtime), the statistics (their date may be today), the template
-    bytes, the kind asked for and the toolkit's version."""
+def ledger_digest(ledger: Path) -> str:
+    """The ledger's content, cheaply: each part of the workbook package by its CRC-32 and size
+    (read from the zip directory, nothing decompressed), leaving out docProps/ (save time,
+    author) and the calculation chain, which Excel rewrites on a save that changes nothing.
+    Another file (or a broken package) is hashed whole."""
+    try:
+        with zipfile.ZipFile(ledger) as package:
+            parts = sorted((i.filename, i.CRC, i.file_size) for i in package.infolist()
+                           if not i.filename.startswith("docProps/")
+                           and i.filename != "xl/calcChain.xml")
+        return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError):
+        return sha256_of(ledger) or ""
+
+
+def notice_fingerprint(report: Report, kind: str | None, template: Path | None,
+                       source: str | None = None) -> str:
+    """What a notice depends on, as one digest: the ledger's content (``ledger_digest``, taken
+    before it was read: never its mtime; the meta sheet is part of it), the statistics (their
+    date may be today), the template bytes, the kind asked for and the toolkit's version."""
     digest = hashlib.sha256()
-    ledger = dataclasses.replace(report.ledger, path=Path())  # same content, any file name
-    for part in (repr(ledger), repr(report.stats), repr(kind), __version__):
+    source = source if source is not None else ledger_digest(report.ledger.path)
+    for part in (source, repr(report.stats), repr(kind), __version__):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\0")
     for path in _template_files(template):
@@ -149,6 +165,8 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
     """
     ledger, target = Path(ledger), Path(target)
     history_dir = history_root(target.parent) if records else None
+    # Taken before reading: a save in between makes the next build see a change, never miss one.
+    source = ledger_digest(ledger) if history_dir is not None else None
     try:
         report = analyse(ledger, today, history_dir=history_dir, notice=target.name)
     except ToolkitError as exc:
@@ -160,7 +178,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
     fingerprint = edited = None
     if history_dir is not None:
         try:
-            fingerprint = notice_fingerprint(report, kind, template)
+            fingerprint = notice_fingerprint(report, kind, template, source)
         except (OSError, ToolkitError):
             fingerprint = None  # the template cannot be read: rendering will say why
         kept = None if force else _unchanged(history_dir, ledger, target, fingerprint, pdf)
