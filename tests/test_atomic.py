@@ -213,3 +213,54 @@ def test_init_into_unwritable_folder_exits_2(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
     result = runner.invoke(app, ["init", str(tmp_path / "新台账.xlsx")])
     assert result.exit_code == 2 and "新台账.xlsx" in result.output
+
+
+# ---------------------------------------------------------------- outputs of earlier versions, PDFs
+
+def test_unmarked_outputs_of_earlier_versions_may_be_replaced(tmp_path):
+    import xlsxwriter
+
+    notice = tmp_path / "a.docx"
+    notice.write_bytes(package(word__document_xml="<w/>"))
+    with pytest.raises(NotOursError):
+        check_replaceable(notice)
+    (tmp_path / ".history" / "a").mkdir(parents=True)
+    (tmp_path / ".history" / "a" / "20241101-090000-000000.json").write_text("{}")
+    check_replaceable(notice)  # its history says the toolkit wrote it
+    stats = tmp_path / "a-统计.xlsx"
+    book = xlsxwriter.Workbook(str(stats))
+    book.add_worksheet("总览").write_string(0, 0, "x")
+    book.close()
+    check_replaceable(stats)
+    other = tmp_path / "b-统计.xlsx"
+    book = xlsxwriter.Workbook(str(other))
+    book.add_worksheet("我的表").write_string(0, 0, "x")
+    book.close()
+    with pytest.raises(NotOursError):
+        check_replaceable(other)
+
+
+def test_pdf_is_ours_when_made_by_libreoffice_from_our_notice(tmp_path):
+    pdf = tmp_path / "a.pdf"
+    info = "LibreOffice 7.4".encode("utf-16-be").hex().upper()
+    pdf.write_bytes(b"%PDF-1.6\n1 0 obj\n<</Producer<FEFF" + info.encode() + b">>>\nendobj\n%%EOF\n")
+    assert not is_toolkit_output(pdf)  # no notice beside it
+    (tmp_path / "a.docx").write_bytes(mark_package(package(), NOTICE))
+    assert mark_of(pdf) == "pdf"
+    mine = tmp_path / "b.pdf"
+    mine.write_bytes(b"%PDF-1.4\n<</Producer(Acrobat)>>\n%%EOF\n")
+    (tmp_path / "b.docx").write_bytes(mark_package(package(), NOTICE))
+    assert not is_toolkit_output(mine)
+
+
+def test_summary_into_unwritable_folder_exits_2(tmp_path, monkeypatch):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    write_ledger(ledgers / "a.xlsx")
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
+    result = runner.invoke(app, ["summary", str(ledgers), "-o", str(tmp_path / "out" / "汇总.xlsx")])
+    assert result.exit_code == 2 and "汇总.xlsx" in result.output and "Traceback" not in result.output
