@@ -5,10 +5,10 @@ from __future__ import annotations
 import zipfile
 from datetime import date, datetime
 
+from ledger_factory import default_rows, row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ledger_factory import default_rows, row, write_ledger
 from toolkit.changes_book import FILLS, SHEET_CHANGES, SHEET_VANISHED, changes_workbook
 from toolkit.cli import app
 from toolkit.history import diff_ledger, history_root, store_snapshot

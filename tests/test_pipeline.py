@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from ledger_factory import default_rows, row, write_ledger
+
 from toolkit.errors import UnreadableLedgerError
 from toolkit.history import history_root, store_snapshot
 from toolkit.pipeline import analyse

@@ -8,14 +8,15 @@ value such as ``=HYPERLINK(...)`` written by a clerk can never become a live for
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 from .atomic import remove_quietly, write_atomic
 from .model import ERROR, INFO, WARNING, Finding
-from .names import REPORT, REPORT_SUFFIX
+from .names import REPORT
+from .names import REPORT_SUFFIX as REPORT_SUFFIX  # re-exported: callers find it here
 from .names import report_path_for as report_path_for  # re-exported: callers find it here
 from .xlsx_out import clean_cell_text, new_workbook
 

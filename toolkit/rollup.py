@@ -20,11 +20,19 @@ from .build import find_ledgers
 from .errors import OutputError, RollupError, ToolkitError
 from .history import last_snapshot_time
 from .model import Counts
+from .names import SUMMARY
 from .normalize import format_cn_date, format_wan
 from .pipeline import analyse
-from .names import SUMMARY
-from .stats_book import (COUNT_HEADERS, Formats, SheetWriter, WorkbookBytes,
-                         counts_values, is_stats_file, status_bars, write_counts)
+from .stats_book import (
+    COUNT_HEADERS,
+    Formats,
+    SheetWriter,
+    WorkbookBytes,
+    counts_values,
+    is_stats_file,
+    status_bars,
+    write_counts,
+)
 from .xlsx_out import new_workbook
 
 OK = "ok"
