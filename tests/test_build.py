@@ -133,6 +133,16 @@ def test_hand_edit_is_kept_and_new_notice_goes_beside(ledger, tmp_path):
     assert stats_path_for(beside).exists()
     # The same input again: nothing new, the edit still kept.
     assert build_notice(ledger, target, today=TODAY).outcome == UNCHANGED
+    # The new version edited too, then another change: that edit is archived, never lost.
+    edit_by_hand(beside, "（新版里的修改）")
+    edited_beside = beside.read_bytes()
+    rows = default_rows()
+    rows[3] = row(4, "财务管理不规范", "问题丁", "已完成")
+    write_in(ledger, rows)
+    third = build_notice(ledger, target, today=TODAY)
+    assert third.outcome == BUILT_BESIDE and target.read_bytes() == edited
+    copies = [r for r in list_records(history_root(target.parent) / "a") if r.edited]
+    assert [c.archive.read_bytes() for c in copies] == [edited_beside]
 
 
 def test_force_archives_the_edited_notice_then_replaces_it(ledger, tmp_path):

@@ -350,16 +350,18 @@ def store_snapshot(report: Report, history_dir: Path, *, notice: Path | None = N
 
 
 def archive_edited(history_dir: Path, target: Path, ledger: Path, *,
-                   now: datetime | None = None) -> Path:
-    """Keep a copy of a hand-edited notice before it is replaced; raises ``OutputError``."""
+                   source: Path | None = None, now: datetime | None = None) -> Path:
+    """Keep a copy of a hand-edited notice (``source``, default the notice ``target`` itself)
+    among ``target``'s records before it is replaced; raises ``OutputError``."""
+    source = Path(source or target)
     try:
-        content = Path(target).read_bytes()
+        content = source.read_bytes()
     except OSError as exc:
-        raise OutputError(target, f"无法读取，未能存档（{exc.strerror or exc}）") from exc
+        raise OutputError(source, f"无法读取，未能存档（{exc.strerror or exc}）") from exc
     now = now or datetime.now()
     folder = notice_history_dir(history_dir, target)
     data = {"format": FORMAT, "created": now.isoformat(timespec="microseconds"),
-            "ledger": Path(ledger).name, "ledger_path": str(ledger), "notice": str(target),
+            "ledger": Path(ledger).name, "ledger_path": str(ledger), "notice": str(source),
             "target": str(target), "event": EDITED,
             "notice_sha256": hashlib.sha256(content).hexdigest(), "rows": [], "stats": {}}
     record = _write_record(folder, Path(ledger), data, now, edited=True)

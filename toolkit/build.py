@@ -140,13 +140,15 @@ def _unchanged(history_dir: Path, ledger: Path, target: Path, fingerprint: str |
     return None
 
 
-def _hand_edited(history_dir: Path, target: Path) -> bool:
-    """The toolkit wrote ``target`` and it no longer has the checksum it was written with."""
-    state = written_state(history_dir, target)
-    if not state or not state.get("sha256") or not target.is_file():
+def _hand_edited(history_dir: Path, target: Path, file: Path | None = None) -> bool:
+    """The toolkit wrote ``file`` (default: the notice ``target`` itself; or the new version
+    beside it) and it no longer has the checksum it was written with."""
+    file = file or target
+    state = written_state(history_dir, target, file)
+    if not state or not state.get("sha256") or not file.is_file():
         return False
     # A notice put back with ``toolkit history --restore`` is kept like a hand-edited one.
-    return bool(state.get("restored")) or sha256_of(target) != state["sha256"]
+    return bool(state.get("restored")) or sha256_of(file) != state["sha256"]
 
 
 def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
@@ -203,6 +205,10 @@ def _write_notice(report: Report, target: Path, history_dir: Path | None, *, kin
         data = mark_package(render_notice(report, kind=kind, template=template), NOTICE)
         if edited is not None and history_dir is not None and not force:
             outcome, dest = BUILT_BESIDE, edited_fallback_path(target)
+            if _hand_edited(history_dir, target, dest):  # the new version was edited too
+                kept = archive_edited(history_dir, target, ledger, source=dest)
+                notes.append(f"{dest.name} 也有手工修改，已存档为 {kept.with_suffix('.docx').name}"
+                             "（toolkit history 可查看和恢复）")
             notes.append(f"{target.name} 在生成后被手工修改过（或是恢复的旧版），为保留它未覆盖；新通报已另存为 "
                          f"{dest.name}（确认不需要原修改时可用 --force 覆盖，原文件会先存档）")
         elif edited is not None and history_dir is not None:
