@@ -361,3 +361,15 @@ def test_toolkit_workbooks_are_not_ledgers(ledger, tmp_path):
     assert find_ledgers(out) == [ledger]
     assert not is_ledger_file(out / "a-统计.xlsx")
     assert ledger_key(ledger) == ledger_key(ledger.parent / "." / "a.xlsx")
+
+
+def test_hand_edited_status_json_does_not_stop_the_watcher(ledger, tmp_path):
+    from toolkit.watch import Watcher
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "status.json").write_text('{"ledgers": []}', encoding="utf-8")
+    with Watcher(ledger.parent, out, log_file=False, polling=True, interval=0.1,
+                 debounce=0.05) as watcher:
+        assert watcher.wait_builds(ledger.name, 1, 60)
+    assert json.loads((out / "status.json").read_text(encoding="utf-8"))["ledgers"][ledger.name]

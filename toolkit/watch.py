@@ -719,6 +719,8 @@ class Watcher:
             ledgers = data.get("ledgers", {}) if isinstance(data, dict) else {}
         except (OSError, ValueError):
             return
+        if not isinstance(ledgers, dict):  # a hand-edited status.json: start afresh
+            return
         self._status = {k: v for k, v in ledgers.items() if isinstance(v, dict)}
 
     # ---------------------------------------------------------------- log file
