@@ -43,6 +43,7 @@ from .build import OUTCOME_CN, UNCHANGED, notice_path_for
 from .count import counts_to_dict
 from .errors import ToolkitError, UnreadableLedgerError, WatchError
 from .findings_book import remove_findings_book, report_path_for, report_rows, write_findings_book
+from .names import LOG_NAME, STATUS_NAME
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +51,6 @@ logger = logging.getLogger(__name__)
 DELETED = "deleted"  # status.json result of a ledger that disappeared; its notice is kept
 RESULT_CN = {BUILT: "已生成", INVALID: "有错误，未生成", UNUSABLE: "无法使用", DELETED: "台账已删除"}
 RESULT_CN.update(OUTCOME_CN)  # 无变化, 新版另存 (build.py)
-STATUS_NAME = "status.json"
-LOG_NAME = "toolkit.log"
 LOG_MAX_BYTES = 1_000_000
 LOG_BACKUPS = 5
 # A temp file of ours this old is left over from a crash; a younger one may belong to a
