@@ -230,7 +230,7 @@ def _likely_pairs(keys_old: dict[int, str], keys_new: dict[int, str],
         for gram in _grams(text):
             index[gram].append(j)
     common = max(20, len(keys_new) // 20)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for i, text in keys_old.items():
         shared: Counter[int] = Counter()
         for gram in _grams(text):
@@ -258,11 +258,12 @@ def match_rows(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
         if not news:
             continue
         for i in list(olds):  # equal 序号 first among rows sharing a text
-            j = next((j for j in news if new[j]["number"] and new[j]["number"] == old[i]["number"]), None)
-            if j is not None:
-                pairs.append((i, j))
+            same = next((j for j in news if new[j]["number"] and new[j]["number"] == old[i]["number"]),
+                        None)
+            if same is not None:
+                pairs.append((i, same))
                 olds.remove(i)
-                news.remove(j)
+                news.remove(same)
         for i, j in zip(olds, news):
             pairs.append((i, j))
     for i, j in pairs:
@@ -396,7 +397,9 @@ def diff_ledger(ledger: Path, history_dir: Path, *, against: str | None = None,
         elif baseline.snapshot is None:
             raise SnapshotError(ledger, "还没有生成过通报（没有通报记录），无法比较；"
                                         "先运行 toolkit build 或 toolkit render")
-    return LedgerDiff(report, baseline.snapshot, diff_rows(baseline.snapshot.rows, content[0]),
+    snapshot = baseline.snapshot
+    assert snapshot is not None  # every branch above found one or raised
+    return LedgerDiff(report, snapshot, diff_rows(snapshot.rows, content[0]),
                       baseline.same_as_latest, baseline.notes)
 
 

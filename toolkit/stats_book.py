@@ -13,9 +13,11 @@ code is checked and turned into a Chinese note for the clerk.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from xlsxwriter.exceptions import XlsxWriterException
 
@@ -250,7 +252,7 @@ def _problem_label(p: Problem) -> str:
 
 
 def _write_list(sheet: SheetWriter, f: Formats, caption: str, headers: tuple[tuple[str, int], ...],
-                rows: list[list[tuple[str, object]]], empty: str) -> None:
+                rows: Sequence[Sequence[tuple[str, Any]]], empty: str) -> None:
     ws = sheet.ws
     sheet.text(0, 0, caption, f.title)
     for col, (header, width) in enumerate(headers):
@@ -281,11 +283,12 @@ LONG_TERM_HEADERS = (("序号", 6), ("问题类别", 16), ("具体问题", 48), 
 
 def _write_overdue(sheet: SheetWriter, f: Formats, problems: list[Problem], as_of: date) -> None:
     # Longest overdue first: the list is read to decide whom to chase.
-    ordered = sorted(problems, key=lambda p: (p.deadline, p.seq))
+    dated = [(p, p.deadline) for p in problems if p.deadline is not None]  # overdue: all dated
+    ordered = sorted(dated, key=lambda pair: (pair[1], pair[0].seq))
     rows = [[("text", _problem_label(p)), ("text", p.category), ("text", p.problem),
              ("text", p.unit), ("text", p.leader), ("text", p.deadline_text),
-             ("date", p.deadline), ("text", p.status), ("number", (as_of - p.deadline).days)]
-            for p in ordered]
+             ("date", deadline), ("text", p.status), ("number", (as_of - deadline).days)]
+            for p, deadline in ordered]
     _write_list(sheet, f, f"逾期问题清单（截至{format_cn_date(as_of)}，共{len(rows)}个）",
                 OVERDUE_HEADERS, rows, "没有逾期问题。")
 
