@@ -23,7 +23,7 @@ fingerprint of what it was made from: what ``build`` needs to skip an unchanged 
 see a hand-edited one without opening the (large) snapshots.
 
 Which output folders hold a ledger's notices is remembered outside the ledger's folder, in
-the user's own state folder (``notices.json`` under ``%LOCALAPPDATA%\\toolkit`` on Windows,
+the user's own state folder (``toolkit-notices.json`` under ``%LOCALAPPDATA%\\toolkit`` on Windows,
 ``$XDG_STATE_HOME/toolkit`` or ``~/.local/state/toolkit`` elsewhere; ``TOOLKIT_STATE_DIR``
 overrides): ``diff`` and ``check`` find the history wherever the notices were written. The
 index is only a hint; losing it loses nothing, the output folder given with ``-o`` is always
@@ -46,7 +46,7 @@ from .atomic import remove_quietly, write_atomic
 from .count import stats_to_dict
 from .errors import OutputError, SnapshotError
 from .model import Ledger, Report, Stats
-from .names import HISTORY_DIR_NAME, NOTICE_SUFFIX, PDF_SUFFIX
+from .names import HISTORY_DIR_NAME, INDEX_NAME, NOTICE_SUFFIX, PDF_SUFFIX
 from .normalize import format_cn_date
 
 FORMAT = "toolkit-history/1"
@@ -59,7 +59,6 @@ KEEP_DEFAULT = 30  # records kept per notice; TOOLKIT_HISTORY_KEEP overrides
 _NAME = re.compile(r"^(\d{6,})-(\d{8}-\d{6}-\d{6})-([0-9a-f]{8})(-edited)?\.json$")
 _LEGACY_NAME = re.compile(r"^(\d{8}-\d{6}-\d{6})(?:-\d+)?\.json$")
 _NAME_TIME = "%Y%m%d-%H%M%S-%f"
-_INDEX_NAME = "notices.json"
 _INDEX_MAX_LEDGERS = 5000
 _INDEX_MAX_PLACES = 10
 
@@ -435,7 +434,7 @@ def state_dir() -> Path:
 
 def _load_index() -> dict[str, list[str]]:
     try:
-        data = json.loads((state_dir() / _INDEX_NAME).read_text(encoding="utf-8"))
+        data = json.loads((state_dir() / INDEX_NAME).read_text(encoding="utf-8"))
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
@@ -456,7 +455,7 @@ def remember_notice(ledger: Path, notice: Path) -> None:
             index.pop(next(iter(index)))
         folder = state_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomic(folder / _INDEX_NAME, json.dumps(index, ensure_ascii=False).encode("utf-8"))
+        write_atomic(folder / INDEX_NAME, json.dumps(index, ensure_ascii=False).encode("utf-8"))
     except (OSError, OutputError, RuntimeError):
         pass  # only a hint for diff/check; -o still finds the history
 

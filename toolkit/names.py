@@ -30,6 +30,7 @@ from .errors import OutputError
 HISTORY_DIR_NAME = ".history"
 STATUS_NAME = "status.json"
 LOG_NAME = "toolkit.log"
+INDEX_NAME = "toolkit-notices.json"  # in the user's state folder, see archive.state_dir
 STATS_SUFFIX = "-统计.xlsx"
 REPORT_SUFFIX = "-校验报告.xlsx"
 NOTICE_SUFFIX = ".docx"
@@ -84,9 +85,10 @@ def log_path(out_dir: Path | str) -> Path:
 
 
 def is_bookkeeping(path: Path | str) -> bool:
-    """status.json, toolkit.log (and its rotations) and anything under ``.history``."""
+    """status.json, toolkit.log (and its rotations), the index of notices and anything under
+    ``.history``."""
     path = Path(path)
-    return (path.name == STATUS_NAME or path.name.startswith(LOG_NAME)
+    return (path.name in (STATUS_NAME, INDEX_NAME) or path.name.startswith(LOG_NAME)
             or HISTORY_DIR_NAME in path.parts)
 
 
