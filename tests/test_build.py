@@ -373,3 +373,19 @@ def test_hand_edited_status_json_does_not_stop_the_watcher(ledger, tmp_path):
                  debounce=0.05) as watcher:
         assert watcher.wait_builds(ledger.name, 1, 60)
     assert json.loads((out / "status.json").read_text(encoding="utf-8"))["ledgers"][ledger.name]
+
+
+def test_changed_template_rebuilds(ledger, tmp_path):
+    import shutil
+
+    from toolkit.render import template_for
+
+    template = tmp_path / "模板.docx"
+    shutil.copy(template_for("集中整改进展"), template)
+    target = tmp_path / "out" / "a.docx"
+    assert build_notice(ledger, target, today=TODAY, template=template).outcome == BUILT
+    assert build_notice(ledger, target, today=TODAY, template=template).outcome == UNCHANGED
+    doc = Document(str(template))
+    doc.core_properties.comments = "模板改过"
+    doc.save(str(template))
+    assert build_notice(ledger, target, today=TODAY, template=template).outcome == BUILT

@@ -115,14 +115,20 @@ def notice_fingerprint(report: Report, kind: str | None, template: Path | None,
 
 
 def _template_files(template: Path | None) -> list[Path]:
+    """The template(s) a notice may be rendered from: the one given, else the bundled one of
+    each kind (any change to them counts as a change)."""
     if template is not None:
         return [Path(template)]
-    from .render import TEMPLATE_DIR  # the bundled templates: any change to them counts
+    from .model import KINDS
+    from .render import template_for  # render resolves templates; ask it, not the disk
 
-    try:
-        return sorted(p for p in Path(TEMPLATE_DIR).glob("*.docx"))
-    except OSError:
-        return []
+    found = []
+    for kind in KINDS:
+        try:
+            found.append(template_for(kind))
+        except Exception:  # noqa: BLE001 - a template that cannot be found is rendering's error
+            continue
+    return found
 
 
 def _unchanged(history_dir: Path, ledger: Path, target: Path, fingerprint: str | None,
