@@ -114,3 +114,18 @@ def test_damaged_index_is_ignored(ledger, tmp_path):
     assert locate_history(ledger, (tmp_path / "out",)) is None
     remember_notice(ledger, tmp_path / "out" / "a.docx")  # replaces the damaged index
     assert json.loads((state_dir() / "toolkit-notices.json").read_text(encoding="utf-8"))
+
+
+def test_prune_never_deletes_a_hand_edited_copy(ledger, tmp_path):
+    from toolkit.archive import archive_edited
+
+    hist = history_root(tmp_path / "out")
+    target = tmp_path / "out" / "a.docx"
+    report = analyse(ledger, TODAY)
+    store_record(report, hist, target=target, notice_data=b"v1")
+    target.write_bytes(b"edited by hand")
+    kept = archive_edited(hist, target, ledger)
+    for k in range(3):
+        store_record(report, hist, target=target, notice_data=b"v%d" % (k + 2), keep=1)
+    assert kept.exists() and kept.with_suffix(".docx").read_bytes() == b"edited by hand"
+    assert len([r for r in list_records(hist / "a") if not r.edited]) == 1

@@ -371,9 +371,10 @@ def archive_edited(history_dir: Path, target: Path, ledger: Path, *,
 def prune(folder: Path, keep: int) -> list[Path]:
     """Delete the oldest records beyond ``keep`` with their copies; returns what was deleted.
 
-    The newest archived copy of the notice is never deleted, whatever ``keep`` says.
+    The newest archived copy of the notice is never deleted, whatever ``keep`` says, nor is a
+    clerk's hand-edited notice archived before ``--force`` replaced it (its only copy).
     """
-    records = list_records(folder)
+    records = [r for r in list_records(folder) if not r.edited]
     if len(records) <= keep:
         return []
     newest_copy = next((r for r in reversed(records) if r.archive), None)
