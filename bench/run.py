@@ -237,8 +237,9 @@ def _side_by_side(ledger: Path, kind: str, context_file: Path, runs: int, work: 
     again = work / f"again-{ledger.stem}"
 
     def build(key: str, out: Path) -> None:
+        # --force: an unchanged ledger is otherwise not rebuilt at all (无变化).
         seconds, code, peak = run_child(
-            toolkit_command() + ["render", str(ledger), "-o", str(out / "通报.docx")], work)
+            toolkit_command() + ["render", str(ledger), "-o", str(out / "通报.docx"), "--force"], work)
         if code != 0:
             raise RuntimeError(f"toolkit render exited {code} on {ledger.name}")
         samples[key].append(seconds)

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from toolkit.findings_book import (
-    MAX_CELL_CHARS,
     findings_book_bytes,
     remove_findings_book,
     report_path_for,
@@ -19,6 +18,7 @@ from toolkit.findings_book import (
     write_findings_book,
 )
 from toolkit.model import ERROR, INFO, WARNING, Finding
+from toolkit.xlsx_out import MAX_CELL_UNITS
 
 HEADER = ["工作表", "单元格", "级别", "列", "值", "说明"]
 
@@ -66,25 +66,40 @@ def test_formulas_links_and_numbers_written_by_a_clerk_stay_text():
     assert {c.data_type for c in values} == {"s"}
 
 
-def _excel_unescape(text: str) -> str:
-    # What Excel does with _xHHHH_ when it reads a string (openpyxl leaves them as they are).
-    return re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+def excel_strings(data: bytes) -> list[str]:
+    """The shared strings decoded as Excel does (ECMA-376 Part 1, 22.9.2.19): one pass of
+    ``_xHHHH_`` -> the character. openpyxl decodes only part of it, so read the XML."""
+    from xml.etree import ElementTree
+
+    ns = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    root = ElementTree.fromstring(zipfile.ZipFile(io.BytesIO(data)).read("xl/sharedStrings.xml"))
+    texts = ["".join(t.text or "" for t in si.iter(f"{ns}t")) for si in root.iter(f"{ns}si")]
+    return [re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), t) for t in texts]
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
 def test_any_text_reads_back_as_written(text):
-    data = findings_book_bytes("a.xlsx", report_rows([finding(value=text)]))
-    cell = load_workbook(io.BytesIO(data)).active.cell(3, 5).value or ""
-    controls = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-    expected = controls.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-    assert _excel_unescape(cell).replace("\r\n", "\n").replace("\r", "\n") == expected
+    # Every character a clerk typed comes back, control characters and "_xHHHH_" included:
+    # xlsxwriter alone encodes them, once.
+    data = findings_book_bytes("a.xlsx", report_rows([finding(value=text + "·")]))
+    assert text + "·" in excel_strings(data)
+
+
+def test_escape_like_text_is_encoded_once():
+    # Issue 9.12: "_x0041_" used to read back as "_x005FA" (escaped twice).
+    nasty = ["_x0041_", "a_x000D_b", "c\x01d\x1fe", "_x005F_", "x\r\ny"]
+    data = findings_book_bytes("a.xlsx", report_rows([finding(value=v) for v in nasty]))
+    ws = load_workbook(io.BytesIO(data)).active
+    assert [ws.cell(3 + k, 5).value for k in range(2)] == nasty[:2]  # openpyxl: identical
+    for value in nasty:
+        assert value in excel_strings(data)
 
 
 def test_overlong_text_is_cut_to_what_a_cell_holds():
     data = findings_book_bytes("a.xlsx", report_rows([finding(value="_x0041_" * 20000)]))
     cell = load_workbook(io.BytesIO(data)).active.cell(3, 5).value
-    assert len(cell) <= MAX_CELL_CHARS and cell.endswith("…")
+    assert len(cell) <= MAX_CELL_UNITS and "（超出 Excel 单元格长度上限，已截断）" in cell
 
 
 def test_written_atomically_beside_the_notice_and_removed(tmp_path):

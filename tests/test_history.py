@@ -1,6 +1,7 @@
 """History: snapshots, matching rows between versions, each kind of change, warnings, CLI diff."""
 
 import json
+import re
 from datetime import date, datetime
 
 import pytest
@@ -9,7 +10,8 @@ from typer.testing import CliRunner
 
 from ledger_factory import HEADER, default_rows, row, write_ledger
 from toolkit import build as build_module
-from toolkit.build import BUILT, build_notice
+from toolkit.archive import ledger_key
+from toolkit.build import BUILT, UNCHANGED, build_notice
 from toolkit.cli import app
 from toolkit.errors import OutputError
 from toolkit.history import (ADDED, DEADLINE_EXTENDED, DISAPPEARED, NEWLY_DONE, REGRESSED,
@@ -54,7 +56,8 @@ def rows_of(*specs):
 def test_snapshot_is_stored_as_json_under_history(tmp_path, hist):
     path = snap(tmp_path / "某单位.xlsx", None, hist)
     assert path.parent == tmp_path / "out" / ".history" / "某单位"
-    assert path.name == "20241101-090000-000000.json"
+    # Numbered (records are ordered by number, not by the clock), timed, and naming the ledger.
+    assert re.fullmatch(r"000001-20241101-090000-000000-[0-9a-f]{8}\.json", path.name)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "toolkit-history/1" and data["ledger"] == "某单位.xlsx"
     assert data["stats"]["total"] == 5 and data["stats"]["counts"]["已完成"] == 2
@@ -77,7 +80,7 @@ def test_same_second_does_not_overwrite(tmp_path, hist):
     ledger = tmp_path / "a.xlsx"
     first = snap(ledger, None, hist, T1)
     second = snap(ledger, default_rows()[:2], hist, T1)
-    assert first != second and second.name == "20241101-090000-000000-1.json"
+    assert first != second and second.name.startswith("000002-20241101-090000-000000-")
     assert len(list_snapshots(hist, ledger)) == 2
 
 
@@ -305,7 +308,7 @@ def test_analyse_turns_the_serious_changes_into_located_warnings(tmp_path, hist)
 def test_damaged_snapshot_is_skipped_with_a_warning(tmp_path, hist):
     ledger = tmp_path / "a.xlsx"
     snap(ledger, default_rows(), hist, T1)
-    broken = hist / "a" / "20241201-090000-000000.json"
+    broken = hist / "a" / f"000002-20241201-090000-000000-{ledger_key(ledger)}.json"
     broken.write_text("{", encoding="utf-8")
     write_ledger(ledger, default_rows()[:4])
     findings = analyse(ledger, TODAY, history_dir=hist).findings
@@ -322,7 +325,7 @@ def test_build_stores_snapshots_and_warns_about_regressions(tmp_path):
     assert first.outcome == BUILT and first.snapshot.parent == tmp_path / "out" / ".history" / "a"
     assert not any(f.code.startswith("history_") for f in first.report.findings)
     again = build_notice(ledger, target, today=TODAY)
-    assert again.outcome == BUILT and again.snapshot is None  # unchanged: nothing new stored
+    assert again.outcome == UNCHANGED and again.snapshot is None  # 无变化: nothing rebuilt
     rows = default_rows()
     rows[0] = row(1, "政治建设不到位", "问题甲", "正在整改")
     write_ledger(ledger, rows)
@@ -337,7 +340,7 @@ def test_failing_snapshot_does_not_lose_the_notice(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OutputError(tmp_path / "out" / ".history", "无法写入（只读）")
 
-    monkeypatch.setattr(build_module, "store_snapshot", broken)
+    monkeypatch.setattr(build_module, "store_record", broken)
     ledger = write_ledger(tmp_path / "a.xlsx")
     result = build_notice(ledger, tmp_path / "out" / "a.docx", today=TODAY)
     assert result.outcome == BUILT and result.notice.exists() and result.snapshot is None
@@ -357,7 +360,8 @@ def test_cli_diff_lists_changes_in_chinese(tmp_path):
     write_ledger(ledger, rows)
     result = runner.invoke(app, ["diff", str(ledger), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "与2024年11月1日 09:00 的通报记录（20241101-090000-000000.json）相比：" in result.output
+    assert re.search(r"与2024年11月1日 09:00 的通报记录（000001-20241101-090000-000000-[0-9a-f]{8}"
+                     r"\.json）相比：", result.output)
     assert "状态倒退 1 个" in result.output and "问题消失 1 个" in result.output
     assert "序号1“问题甲”的整改状态由“已完成”倒退为“正在整改”" in result.output
     assert "原6" in result.output  # the vanished row is located in the old version
@@ -417,3 +421,18 @@ def test_cli_render_and_build_print_the_changes_since_the_last_notice(tmp_path):
     assert "a.xlsx：警告" in again.output and "序号1“问题甲”（原第 2 行）在台账中找不到了" in again.output
     built = runner.invoke(app, ["build", str(folder), "-o", str(out)])
     assert built.exit_code == 0 and "序号1“问题甲”（原第 2 行）在台账中找不到了" in built.output
+
+
+def test_text_edit_shows_the_differing_part_with_context():
+    from toolkit.history import Change, text_change
+
+    old = "关于财务报销审批流程整改不及时，导致多笔款项长期挂账的问题"
+    new = "关于财务报销审批流程整改不到位，导致多笔款项长期挂账的问题"
+    assert text_change(old, new) == ("…销审批流程整改不【及时】，导致多笔款项长…",
+                                     "…销审批流程整改不【到位】，导致多笔款项长…")
+    # Two long texts that differ near the end: the difference is shown, not two equal prefixes.
+    old2 = "甲" * 60 + "原来的结尾"
+    new2 = "甲" * 60 + "新的结尾"
+    message = Change(TEXT_EDITED, "3", new2, old2, new2, 4, 4).message
+    assert "【原来】" in message and "【新】" in message
+    assert text_change("问题甲", "问题") == ("问题【甲】", "问题【】")

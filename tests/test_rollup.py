@@ -138,3 +138,23 @@ def test_cli_summary_exit_codes(tmp_path, folder):
     assert result.exit_code == 2 and "没有台账" in result.output
     result = runner.invoke(app, ["summary", str(folder), "-o", str(tmp_path / "x.docx")])
     assert result.exit_code == 2 and "须以 .xlsx 结尾" in result.output
+
+
+def test_two_ledgers_of_one_unit_are_counted_once(tmp_path):
+    import os
+
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    old = write_ledger(ledgers / "市文联台账（旧）.xlsx", meta=dict(META, 被巡察单位="市文联"))
+    new = write_ledger(ledgers / "市文联台账.xlsx", default_rows()[:3], meta=dict(META, 被巡察单位="市文联"))
+    write_ledger(ledgers / "科协.xlsx", meta=dict(META, 被巡察单位="市科协"))
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    result = rollup(ledgers, today=TODAY)
+    assert result.units == 2 and result.total.total == 3 + 5
+    assert len(result.notes) == 1 and old.name in result.notes[0] and new.name in result.notes[0]
+    skipped = next(r for r in result.rows if r.ledger == old)
+    assert not skipped.counted and new.name in skipped.note
+    lines = {r[0]: r for r in table_rows(result)}
+    assert lines["合计"][1] == "2 个单位" and lines["合计"][3] == "8"
+    cli = runner.invoke(app, ["summary", str(ledgers), "-o", str(tmp_path / "汇总.xlsx")])
+    assert cli.exit_code == 0 and "只计一次" in cli.output

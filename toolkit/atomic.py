@@ -3,26 +3,38 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
 
 from .errors import OutputError, OutputLockedError
+from .names import check_replaceable
 
 TEMP_PREFIX = ".~toolkit-"
 TEMP_SUFFIX = ".tmp"
 
 
 def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
-    """Write ``data`` to a temp file beside ``target``, fsync it, then ``os.replace`` it in."""
+    """Write ``data`` to a temp file beside ``target``, fsync it, then ``os.replace`` it in.
+
+    An existing ``target`` is only ever replaced when the toolkit wrote it
+    (``names.check_replaceable``): a ledger or a person's file is refused with
+    ``NotOursError``. Every failure is an ``OutputError`` naming the path.
+    """
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(target, f"无法创建输出文件夹 {target.parent}（{exc.strerror or exc}）") from exc
-    if not overwrite and target.exists():
+        raise OutputError(target, f"无法创建输出文件夹 {target.parent}（{_why(exc)}）") from exc
+    if not overwrite and (target.exists() or target.is_symlink()):
         raise OutputError(target, "文件已存在，为避免覆盖已停止；请换一个文件名")
-    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
+    if overwrite:
+        check_replaceable(target)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
+    except OSError as exc:
+        raise OutputError(target, f"无法在 {target.parent} 中写入（{_why(exc)}）") from exc
     temp = Path(temp_name)
     try:
         # mkstemp makes the file private (0600); a notice in a shared folder must stay readable
@@ -44,17 +56,41 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
         else:
             os.replace(temp, target)
     except PermissionError as exc:
+        if _is_read_only(target.parent):
+            raise OutputError(target, f"输出文件夹不可写（{_why(exc)}）") from exc
         raise OutputLockedError(
             target, "文件被占用（可能正在 Word/WPS/Excel 中打开），无法替换；请关闭后重试") from exc
     except OutputError:
         raise
     except OSError as exc:
-        raise OutputError(target, f"无法写入（{exc.strerror or exc}）") from exc
+        raise OutputError(target, f"无法写入（{_why(exc)}）") from exc
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             temp.unlink()
     _fsync_dir(target.parent)
     return target
+
+
+_REASONS = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "磁盘配额已用完", errno.EROFS: "文件系统只读",
+            errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
+            errno.ENAMETOOLONG: "文件名过长", errno.ENOENT: "路径不存在"}
+
+
+def _why(exc: OSError) -> str:
+    """A Chinese reason for a failed write (out of space, read-only …)."""
+    return _REASONS.get(exc.errno or 0) or str(exc.strerror or exc)
+
+
+def _is_read_only(folder: Path) -> bool:
+    """A folder we cannot create files in (as opposed to a target locked by another program)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    except OSError:
+        return True
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    return False
 
 
 def _mode_for(target: Path) -> int:

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+import hashlib
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from . import __version__
+from .archive import archive_edited, ledger_key, remember_notice, sha256_of, store_record, written_state
 from .atomic import write_atomic
 from .errors import OutputLockedError, ToolkitError
 from .exit_status import ExitStatus
-from .findings_book import REPORT_SUFFIX
-from .history import history_root, store_snapshot
 from .model import Report
+from .names import (
+    NOTICE,
+    REPORT_SUFFIX,
+    STATS_SUFFIX,
+    check_replaceable,
+    edited_fallback_path,
+    history_root,
+    is_toolkit_output,
+    mark_package,
+    pdf_path_for,
+    stats_path_for,
+)
+from .names import locked_fallback_path as locked_fallback_path  # re-exported
+from .names import notice_path_for as notice_path_for  # re-exported
 from .pipeline import analyse
-from .stats_book import STATS_SUFFIX, stats_path_for, stats_workbook
+from .stats_book import stats_workbook
 
 BUILT = "built"  # notice written
+BUILT_BESIDE = "built_beside"  # the notice was edited by hand: the new one went beside it
+UNCHANGED = "unchanged"  # nothing the notice depends on changed: not rebuilt (无变化)
 INVALID = "invalid"  # ledger has errors: previous notice kept
 UNUSABLE = "unusable"  # file cannot be read, or output cannot be written
+OUTCOME_CN = {BUILT: "已生成", BUILT_BESIDE: "已生成（原通报有手工修改，新版另存）",
+              UNCHANGED: "无变化", INVALID: "有错误，未生成", UNUSABLE: "无法使用"}
 
 LEDGER_SUFFIXES = (".xlsx",)
 
@@ -30,98 +50,219 @@ def is_ledger_file(path: Path) -> bool:
     # Our own workbooks (statistics, findings report) when OUTDIR is the ledger folder.
     if name.endswith((STATS_SUFFIX, REPORT_SUFFIX)):
         return False
-    return path.suffix.lower() in LEDGER_SUFFIXES
+    if path.suffix.lower() not in LEDGER_SUFFIXES:
+        return False
+    # Anything else the toolkit wrote (a roll-up or change workbook saved among the ledgers)
+    # carries its mark and is never read back as a unit.
+    return not is_toolkit_output(path)
 
 
 def find_ledgers(folder: Path) -> list[Path]:
     return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_ledger_file(p))
 
 
-def notice_path_for(ledger: Path, out_dir: Path) -> Path:
-    return Path(out_dir) / f"{Path(ledger).stem}.docx"
-
-
-def locked_fallback_path(target: Path) -> Path:
-    """Where a new notice goes when the old one is open in Word and cannot be replaced."""
-    return target.with_name(f"{target.stem}（新版，原文件被占用）{target.suffix}")
-
-
 @dataclass(frozen=True)
 class BuildResult:
     ledger: Path
-    outcome: str  # BUILT | INVALID | UNUSABLE
+    outcome: str  # BUILT | BUILT_BESIDE | UNCHANGED | INVALID | UNUSABLE
     report: Report | None = None
-    notice: Path | None = None  # where the notice was written
+    notice: Path | None = None  # where the notice was written (UNCHANGED: the notice kept)
     pdf: Path | None = None
     problem: ToolkitError | None = None  # why the file was unusable / output failed
     notes: tuple[str, ...] = field(default_factory=tuple)  # Chinese remarks (locked output …)
     stats_book: Path | None = None  # the statistics workbook beside the notice
-    snapshot: Path | None = None  # the history snapshot (None when unchanged or not stored)
+    snapshot: Path | None = None  # the history record of the notice written
+    edited: Path | None = None  # a hand-edited notice that was kept (or archived with force)
+
+    @property
+    def built(self) -> bool:
+        """A new notice was written (in its place or beside an edited one)."""
+        return self.outcome in (BUILT, BUILT_BESIDE)
 
     @property
     def exit_code(self) -> ExitStatus:
-        return {BUILT: ExitStatus.OK, INVALID: ExitStatus.LEDGER_ERRORS,
-                UNUSABLE: ExitStatus.UNUSABLE}[self.outcome]
+        return {BUILT: ExitStatus.OK, BUILT_BESIDE: ExitStatus.OK, UNCHANGED: ExitStatus.OK,
+                INVALID: ExitStatus.LEDGER_ERRORS, UNUSABLE: ExitStatus.UNUSABLE}[self.outcome]
+
+
+def ledger_digest(ledger: Path) -> str:
+    """The ledger's content, cheaply: each part of the workbook package by its CRC-32 and size
+    (read from the zip directory, nothing decompressed), leaving out docProps/ (save time,
+    author) and the calculation chain, which Excel rewrites on a save that changes nothing.
+    Another file (or a broken package) is hashed whole."""
+    try:
+        with zipfile.ZipFile(ledger) as package:
+            parts = sorted((i.filename, i.CRC, i.file_size) for i in package.infolist()
+                           if not i.filename.startswith("docProps/")
+                           and i.filename != "xl/calcChain.xml")
+        return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError):
+        return sha256_of(ledger) or ""
+
+
+def notice_fingerprint(report: Report, kind: str | None, template: Path | None,
+                       source: str | None = None) -> str:
+    """What a notice depends on, as one digest: the ledger's content (``ledger_digest``, taken
+    before it was read: never its mtime; the meta sheet is part of it), the statistics (their
+    date may be today), the template bytes, the kind asked for and the toolkit's version."""
+    digest = hashlib.sha256()
+    source = source if source is not None else ledger_digest(report.ledger.path)
+    for part in (source, repr(report.stats), repr(kind), __version__):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    for path in _template_files(template):
+        digest.update(path.name.encode("utf-8", "surrogatepass"))
+        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+    return digest.hexdigest()
+
+
+def _template_files(template: Path | None) -> list[Path]:
+    """The template(s) a notice may be rendered from: the one given, else the bundled one of
+    each kind (any change to them counts as a change)."""
+    if template is not None:
+        return [Path(template)]
+    from .model import KINDS
+    from .render import template_for  # render resolves templates; ask it, not the disk
+
+    found = []
+    for kind in KINDS:
+        try:
+            found.append(template_for(kind))
+        except Exception:  # noqa: BLE001 - a template that cannot be found is rendering's error
+            continue
+    return found
+
+
+def _unchanged(history_dir: Path, ledger: Path, target: Path, fingerprint: str | None,
+               pdf: bool) -> Path | None:
+    """The notice already made from exactly this input (the target, or the new version beside
+    a hand-edited target), or None when a build is needed."""
+    if fingerprint is None:
+        return None
+    key = ledger_key(ledger)
+    for candidate in (target, edited_fallback_path(target)):
+        state = written_state(history_dir, target, candidate)
+        if (state and state.get("fingerprint") == fingerprint and state.get("ledger") == key
+                and candidate.is_file() and (not pdf or candidate.with_suffix(".pdf").is_file())):
+            return candidate
+    return None
+
+
+def _hand_edited(history_dir: Path, target: Path, file: Path | None = None) -> bool:
+    """The toolkit wrote ``file`` (default: the notice ``target`` itself; or the new version
+    beside it) and it no longer has the checksum it was written with."""
+    file = file or target
+    state = written_state(history_dir, target, file)
+    if not state or not state.get("sha256") or not file.is_file():
+        return False
+    # A notice put back with ``toolkit history --restore`` is kept like a hand-edited one.
+    return bool(state.get("restored")) or sha256_of(file) != state["sha256"]
 
 
 def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
                  template: Path | None = None, pdf: bool = False,
-                 today: date | None = None, records: bool = True) -> BuildResult:
+                 today: date | None = None, records: bool = True,
+                 force: bool = False) -> BuildResult:
     """Analyse ``ledger`` and, if it has no errors, write its notice to ``target`` atomically.
 
     A ledger with errors leaves any previous notice untouched. With ``records`` (the default)
-    changes since the last notice in ``<target folder>/.history`` become warnings, and a built
-    notice is followed by its statistics workbook and a history snapshot; failures writing
-    those two become notes and never cost the notice.
+    changes since the last notice in ``<target folder>/.history`` become warnings; a notice
+    whose inputs did not change is not rebuilt (UNCHANGED); a notice edited by hand since it
+    was written is kept and the new one goes beside it (BUILT_BESIDE). ``force`` rebuilds
+    anyway and replaces an edited notice after archiving it. A built notice is followed by its
+    statistics workbook and a history record; failures writing those become notes and never
+    cost the notice.
     """
     ledger, target = Path(ledger), Path(target)
     history_dir = history_root(target.parent) if records else None
+    # Taken before reading: a save in between makes the next build see a change, never miss one.
+    source = ledger_digest(ledger) if history_dir is not None else None
     try:
-        report = analyse(ledger, today, history_dir=history_dir)
+        report = analyse(ledger, today, history_dir=history_dir, notice=target.name)
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, problem=exc)
     if not report.ok:
         return BuildResult(ledger, INVALID, report=report)
 
+    notes: list[str] = []
+    fingerprint = edited = None
+    if history_dir is not None:
+        try:
+            fingerprint = notice_fingerprint(report, kind, template, source)
+        except (OSError, ToolkitError):
+            fingerprint = None  # the template cannot be read: rendering will say why
+        kept = None if force else _unchanged(history_dir, ledger, target, fingerprint, pdf)
+        if kept is not None:
+            if _hand_edited(history_dir, target):
+                notes.append(f"{target.name} 有手工修改，已保留")
+            return BuildResult(ledger, UNCHANGED, report=report, notice=kept, notes=tuple(notes))
+        if _hand_edited(history_dir, target):
+            edited = target
+    return _write_notice(report, target, history_dir, kind=kind, template=template, pdf=pdf,
+                         fingerprint=fingerprint, edited=edited, force=force, notes=notes)
+
+
+def _write_notice(report: Report, target: Path, history_dir: Path | None, *, kind: str | None,
+                  template: Path | None, pdf: bool, fingerprint: str | None,
+                  edited: Path | None, force: bool, notes: list[str]) -> BuildResult:
     from .render import render_notice  # docxtpl is heavy; only building needs it
 
-    notes: list[str] = []
+    ledger = report.ledger.path
+    outcome, dest = BUILT, target
     try:
-        data = render_notice(report, kind=kind, template=template)
+        data = mark_package(render_notice(report, kind=kind, template=template), NOTICE)
+        if edited is not None and history_dir is not None and not force:
+            outcome, dest = BUILT_BESIDE, edited_fallback_path(target)
+            if _hand_edited(history_dir, target, dest):  # the new version was edited too
+                kept = archive_edited(history_dir, target, ledger, source=dest)
+                notes.append(f"{dest.name} 也有手工修改，已存档为 {kept.with_suffix('.docx').name}"
+                             "（toolkit history 可查看和恢复）")
+            notes.append(f"{target.name} 在生成后被手工修改过（或是恢复的旧版），为保留它未覆盖；新通报已另存为 "
+                         f"{dest.name}（确认不需要原修改时可用 --force 覆盖，原文件会先存档）")
+        elif edited is not None and history_dir is not None:
+            kept = archive_edited(history_dir, target, ledger)
+            notes.append(f"{target.name} 有手工修改，已存档为 {kept.with_suffix('.docx').name}"
+                         "（toolkit history 可查看和恢复），并按 --force 覆盖")
         try:
-            written = write_atomic(target, data)
+            written = write_atomic(dest, data)
         except OutputLockedError:
-            written = write_atomic(locked_fallback_path(target), data)
-            notes.append(f"{target.name} 被占用（可能正在 Word/WPS 中打开），旧文件未动；"
+            written = write_atomic(locked_fallback_path(dest), data)
+            notes.append(f"{dest.name} 被占用（可能正在 Word/WPS 中打开），旧文件未动；"
                          f"新通报已另存为 {written.name}，请关闭旧文件后替换")
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, report=report, problem=exc, notes=tuple(notes))
-    book = snapshot = None
-    if history_dir is not None:
-        book, snapshot = _write_records(report, target, written, history_dir, notes)
-    pdf_path = None
+    pdf_path = problem = None
     if pdf:
         from .pdf import convert_to_pdf
 
         try:
-            pdf_path = written.with_suffix(".pdf")
+            pdf_path = pdf_path_for(written)
+            check_replaceable(pdf_path)  # pdf.py replaces it; a PDF of someone else's stays
             convert_to_pdf(written, pdf_path)
             notes.extend(_font_notes())
         except ToolkitError as exc:
-            return BuildResult(ledger, UNUSABLE, report=report, notice=written, problem=exc,
-                               notes=tuple(notes), stats_book=book, snapshot=snapshot)
-    return BuildResult(ledger, BUILT, report=report, notice=written, pdf=pdf_path, notes=tuple(notes),
-                       stats_book=book, snapshot=snapshot)
+            pdf_path, problem = None, exc
+    book = snapshot = None
+    if history_dir is not None:
+        book, snapshot = _write_records(report, target, written, history_dir, notes, data=data,
+                                        pdf=pdf_path, fingerprint=fingerprint)
+        remember_notice(ledger, written)
+    if problem is not None:
+        return BuildResult(ledger, UNUSABLE, report=report, notice=written, problem=problem,
+                           notes=tuple(notes), stats_book=book, snapshot=snapshot, edited=edited)
+    return BuildResult(ledger, outcome, report=report, notice=written, pdf=pdf_path,
+                       notes=tuple(notes), stats_book=book, snapshot=snapshot, edited=edited)
 
 
 def _write_records(report: Report, target: Path, notice: Path, history_dir: Path,
-                   notes: list[str]) -> tuple[Path | None, Path | None]:
-    """The statistics workbook and the history snapshot of a notice just written.
+                   notes: list[str], *, data: bytes | None = None, pdf: Path | None = None,
+                   fingerprint: str | None = None) -> tuple[Path | None, Path | None]:
+    """The statistics workbook and the history record of a notice just written.
 
     The notice is already on disk, so nothing here may fail the build: problems become notes.
     """
     book_path = None
-    book_target = stats_path_for(target)
+    book_target = stats_path_for(notice)
     try:
         book = stats_workbook(report)
         notes.extend(f"统计表：{note}" for note in book.notes)
@@ -129,17 +270,22 @@ def _write_records(report: Report, target: Path, notice: Path, history_dir: Path
             book_path = write_atomic(book_target, book.data)
         except OutputLockedError:
             # Keeps the -统计.xlsx ending, so the copy is still known as ours.
-            book_path = write_atomic(stats_path_for(locked_fallback_path(target)), book.data)
+            book_path = write_atomic(stats_path_for(locked_fallback_path(notice)), book.data)
             notes.append(f"{book_target.name} 被占用（可能正在 Excel/WPS 中打开），旧文件未动；"
                          f"新统计表已另存为 {book_path.name}，请关闭旧文件后替换")
     except ToolkitError as exc:
         notes.append(f"统计表未能生成：{exc.message}（通报已生成，不受影响）")
+    except (OSError, MemoryError) as exc:  # nothing after the notice may fail the build
+        notes.append(f"统计表未能生成：{book_target.name}（{exc}）（通报已生成，不受影响）")
     snapshot = None
     try:
-        snapshot = store_snapshot(report, history_dir, notice=notice)
+        snapshot = store_record(report, history_dir, target=target, written=notice,
+                                notice_data=data, pdf=pdf, fingerprint=fingerprint)
     except ToolkitError as exc:
         notes.append(f"通报记录未能保存：{exc.message}（通报已生成，不受影响；"
                      "下次比较变化时将以更早的记录为准）")
+    except OSError as exc:
+        notes.append(f"通报记录未能保存：{exc}（通报已生成，不受影响）")
     return book_path, snapshot
 
 

@@ -300,13 +300,13 @@ def init(
 def check(
     ledgers: list[Path] = typer.Argument(..., metavar="台账", help="一个或多个台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出全部校验结果"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
-                                 help="以前生成的通报所在的文件夹，默认 out/：与其中保存的通报记录比较，"
-                                      "状态倒退、时限延后、问题消失列为警告"),
+    out_dir: Optional[Path] = typer.Option(None, "-o", "--out", metavar="文件夹",
+                                           help="以前生成的通报所在的文件夹：默认自动查找该台账的通报生成在哪里，"
+                                                "找不到时为 out/；与其中保存的通报记录比较，"
+                                                "状态倒退、时限延后、问题消失列为警告"),
 ) -> None:
     """校验台账：逐格列出错误和警告（如 整改台账!I12）。退出码 0 无错误，1 有错误，2 文件无法使用。"""
     from .errors import ToolkitError
-    from .history import history_root
     from .pipeline import analyse
     from .validate import report_to_dict, unusable_to_dict
 
@@ -315,7 +315,8 @@ def check(
     code = EXIT_OK
     for ledger in ledgers:
         try:
-            report = analyse(ledger, history_dir=history_root(out_dir))
+            history_dir, notice = _notice_history(ledger, out_dir)
+            report = analyse(ledger, history_dir=history_dir, notice=notice.name)
         except ToolkitError as exc:
             code = max(code, EXIT_UNUSABLE)
             results.append(unusable_to_dict(ledger, exc.message))
@@ -420,8 +421,11 @@ def _missing_official(result: Any) -> tuple[str, ...]:
 
 
 def _built_word(result: Any) -> str:
+    from .build import OUTCOME_CN
+
+    word = OUTCOME_CN[result.outcome]
     missing = _missing_official(result)
-    return f"已生成（缺少：{'、'.join(missing)}）" if missing else "已生成"
+    return f"{word}（缺少：{'、'.join(missing)}）" if missing else word
 
 
 def _result_files(result: Any) -> list[str]:
@@ -430,11 +434,14 @@ def _result_files(result: Any) -> list[str]:
 
 def _result_details(result: Any) -> list[str]:
     """What a clerk must read about one ledger's result, besides its row in the table."""
-    from .build import BUILT, INVALID
+    from .build import INVALID, UNCHANGED
 
     name = result.ledger.name
     lines = list(result.notes)
-    if result.outcome == BUILT:
+    if result.outcome == UNCHANGED:
+        lines.append(f"{name}：无变化：台账、通报信息和模板都没有改变，未重新生成"
+                     "（需要重新生成时加 --force）")
+    if result.built or result.outcome == UNCHANGED:
         missing = _missing_official(result)
         if missing:
             lines.append(f"{name}：通报缺少{'、'.join(missing)}，还不能作为正式通报印发；"
@@ -455,11 +462,12 @@ def _result_details(result: Any) -> list[str]:
 
 
 def _print_result(result: Any) -> None:
-    from .build import BUILT
+    from .build import UNCHANGED
 
+    fine = result.built or result.outcome == UNCHANGED
     for line in _result_details(result):
-        (_say if result.outcome == BUILT else _fail)(line)
-    if result.outcome == BUILT:
+        (_say if fine else _fail)(line)
+    if fine:
         _say(f"{_built_word(result)}：" + "，".join(_result_files(result)))
         _say(result.report.stats.summary)
     elif result.notice:
@@ -477,6 +485,8 @@ def render(
                                        help="通报类型：阶段性进展 或 集中整改进展"),
     template: Optional[Path] = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
+    force: bool = typer.Option(False, "--force",
+                               help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
     from .build import build_notice, notice_path_for
@@ -488,17 +498,17 @@ def render(
         raise typer.Exit(EXIT_UNUSABLE)
     if pdf:
         _fail(f"正在生成通报和 PDF：{ledger.name}")
-    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf)
+    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf, force=force)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
 
 def _build_row(result: Any) -> list[list[str]]:
     """The rows of one ledger in build's result table: its own, then one per further file."""
-    from .build import BUILT, INVALID
+    from .build import INVALID, UNCHANGED
 
     name = result.ledger.name
-    if result.outcome == BUILT:
+    if result.built or result.outcome == UNCHANGED:
         c = result.report.stats.overall
         files = _result_files(result)
         rows = [[name, _built_word(result), str(c.total), str(c.done), str(c.in_progress),
@@ -524,6 +534,8 @@ def build(
     kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
                                        help="通报类型：阶段性进展 或 集中整改进展"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
+    force: bool = typer.Option(False, "--force",
+                               help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
     from .build import build_notice, find_ledgers, notice_path_for
@@ -536,7 +548,7 @@ def build(
     if not ledgers:
         _fail(f"{_shown(folder)}：文件夹中没有台账（.xlsx）")
         raise typer.Exit(EXIT_UNUSABLE)
-    results = [build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf)
+    results = [build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf, force=force)
                for ledger in _progress(ledgers, "生成通报")]
     for result in results:  # details first, the table last: nothing is printed after it
         for line in _result_details(result):
@@ -550,20 +562,27 @@ def build(
 
 @app.command(epilog=_examples("toolkit diff ledgers/市文联巡察整改台账.xlsx",
                               "toolkit diff ledgers/市文联巡察整改台账.xlsx --against 2024-12-20",
-                              "toolkit diff ledgers/市文联巡察整改台账.xlsx -o 通报 --json"))
+                              "toolkit diff ledgers/市文联巡察整改台账.xlsx --xlsx out/变化.xlsx"))
 def diff(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
-    out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
-                                 help="以前生成的通报所在的文件夹（其中 .history 保存通报记录），默认 out/"),
+    out_dir: Optional[Path] = typer.Option(None, "-o", "--out", metavar="文件夹",
+                                           help="以前生成的通报所在的文件夹（其中 .history 保存通报记录）；"
+                                                "默认自动查找该台账的通报生成在哪里，找不到时为 out/"),
     against: Optional[str] = typer.Option(None, "--against", metavar="记录或日期",
                                           help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
                                                "取当天及以前最近的一份）；默认为上次通报"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出变化"),
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", metavar="文件",
+                                        help="同时写一份变化表（.xlsx）：当前各行，改动的单元格标色并"
+                                             "在批注中写明原内容，另有“问题消失”表"),
 ) -> None:
     """列出台账自上次通报以来的变化：新完成、状态倒退、时限延后、问题文字修改、问题消失、新增问题。"""
-    from .history import KINDS_CN, diff_ledger, history_root
+    from .history import KINDS_CN, diff_ledger
 
-    result = diff_ledger(ledger, history_root(out_dir), against=against)
+    history_dir, notice = _notice_history(ledger, out_dir)
+    result = diff_ledger(ledger, history_dir, against=against, notice=notice.name)
+    if xlsx is not None:
+        _write_changes_xlsx(result, xlsx)
     code = _report_status(result.report)
     if as_json:
         _json(result.to_dict())
@@ -611,7 +630,7 @@ def summary(
         _fail(f"{output.name}：汇总表文件名须以 .xlsx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
     result, book = summarise(folder, output, history_dir=history_root(notices))
-    for note in book.notes:
+    for note in result.notes + book.notes:
         _say(note)
     _say(format_table(list(HEADERS), table_rows(result)))
     _say()
@@ -667,6 +686,71 @@ def watch(
         pass
     finally:
         log.removeHandler(console)
+    raise typer.Exit(EXIT_OK)
+
+
+# ---------------------------------------------------------------- history (notice archive)
+
+def _write_changes_xlsx(result: Any, target: Path) -> None:
+    """``diff --xlsx``: the change workbook; a failure to write is a ToolkitError (exit 2)."""
+    from .changes_book import write_changes_book
+
+    if target.suffix.lower() != ".xlsx":
+        _fail(f"{target.name}：变化表文件名须以 .xlsx 结尾")
+        raise typer.Exit(EXIT_UNUSABLE)
+    book = write_changes_book(result, target)
+    for note in book.notes:
+        _fail(f"变化表：{note}")
+    _fail(f"已生成变化表：{_shown(target)}")
+
+
+def _notice_history(ledger: Path, out_dir: Optional[Path]) -> tuple[Path, Path]:
+    """(history folder, notice) of ``ledger``: in ``-o`` when given, else wherever its notices
+    were written (archive.locate_history), else the default under out/."""
+    from .archive import locate_history
+    from .names import history_root, notice_path_for
+
+    found = locate_history(ledger, (out_dir or DEFAULT_OUT_DIR,), prefer_given=out_dir is not None)
+    if found is not None:
+        return found
+    out = out_dir or DEFAULT_OUT_DIR
+    return history_root(out), notice_path_for(ledger, out)
+
+
+@app.command("history", epilog=_examples("toolkit history ledgers/市文联巡察整改台账.xlsx",
+                                         "toolkit history ledgers/市文联巡察整改台账.xlsx --restore 3",
+                                         "toolkit history ledgers/市文联巡察整改台账.xlsx -o 通报"))
+def history_command(
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件"),
+    out_dir: Optional[Path] = typer.Option(None, "-o", "--out", metavar="文件夹",
+                                           help="通报输出文件夹；默认自动查找该台账的通报生成在哪里"),
+    restore: Optional[int] = typer.Option(None, "--restore", min=1, metavar="编号",
+                                          help="把编号为 N 的存档通报恢复为当前通报（当前通报先存档）"),
+) -> None:
+    """列出一本台账历次生成的通报（时间、问题数、存档文件），或用 --restore N 恢复其中一份。"""
+    from .archive import EDITED, history_entries, restore_notice
+
+    history_dir, notice = _notice_history(ledger, out_dir)
+    if restore is not None:
+        restored, archived = restore_notice(history_dir, ledger, notice, restore)
+        if archived is not None:
+            _say(f"原通报已存档为 {archived.with_suffix('.docx').name}")
+        _say(f"已恢复第 {restore} 号存档为 {_shown(restored)}；之后生成的新通报将另存为“（新版）”，不会覆盖它")
+        raise typer.Exit(EXIT_OK)
+    entries = history_entries(history_dir, ledger, notice)
+    if not entries:
+        _fail(f"{ledger.name}：没有通报记录（{_shown(notice)} 尚未生成过；可用 -o 指定通报输出文件夹）")
+        raise typer.Exit(EXIT_UNUSABLE)
+    rows = []
+    for e in entries:
+        c = e.counts
+        counts = (f"{c.get('total')}（已完成 {c.get('已完成', '-')}，正在整改 {c.get('正在整改', '-')}，"
+                  f"未完成 {c.get('未完成', '-')}）") if c else "-"
+        what = "手工修改稿（覆盖前存档）" if e.event == EDITED else "生成"
+        rows.append([str(e.seq) if e.seq else "-", f"{e.created:%Y-%m-%d %H:%M:%S}", what, counts,
+                     e.archive.name if e.archive else "（仅数据）"])
+    _say(f"通报 {_shown(notice)} 的记录（{_shown(history_dir)}）：")
+    _say(format_table(["编号", "时间", "类型", "问题数", "存档文件"], rows))
     raise typer.Exit(EXIT_OK)
 
 

@@ -8,26 +8,21 @@ value such as ``=HYPERLINK(...)`` written by a clerk can never become a live for
 from __future__ import annotations
 
 import io
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
-
-import xlsxwriter
 
 from .atomic import remove_quietly, write_atomic
 from .model import ERROR, INFO, SEVERITY_CN, WARNING, Finding
+from .names import REPORT
+from .names import REPORT_SUFFIX as REPORT_SUFFIX  # re-exported: callers find it here
+from .names import report_path_for as report_path_for  # re-exported: callers find it here
+from .xlsx_out import clean_cell_text, new_workbook
 
-REPORT_SUFFIX = "-校验报告.xlsx"
 SHEET_NAME = "校验报告"
 COLUMNS = (("工作表", 14), ("单元格", 10), ("级别", 8), ("列", 16), ("值", 30), ("说明", 70))
 _ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
-MAX_CELL_CHARS = 32767  # Excel's limit for the text of one cell
-# Excel reads "_xHHHH_" in a string as an escaped character; a literal one must be escaped
-# itself ("_x005F_" is "_"). Other control characters cannot appear in a cell at all.
-_OOXML_ESCAPE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 @dataclass(frozen=True)
@@ -40,10 +35,6 @@ class ReportRow:
     column: str
     value: str
     message: str
-
-
-def report_path_for(ledger: Path, out_dir: Path) -> Path:
-    return Path(out_dir) / f"{Path(ledger).stem}{REPORT_SUFFIX}"
 
 
 def row_for_finding(finding: Finding) -> ReportRow:
@@ -69,10 +60,8 @@ def report_rows(findings: Iterable[Finding] = (), problems: Iterable[str] = (),
 
 
 def _clean(text: object) -> str:
-    text = _CONTROL.sub("", "" if text is None else str(text))
-    if len(text) > MAX_CELL_CHARS // 2:  # leave room for the escapes below
-        text = text[: MAX_CELL_CHARS // 2 - 1] + "…"
-    return _OOXML_ESCAPE.sub(r"_x005F_\1", text)
+    # xlsxwriter alone encodes control characters and literal "_xHHHH_" (see xlsx_out).
+    return clean_cell_text(text)
 
 
 def findings_book_bytes(ledger_name: str, rows: Iterable[ReportRow], *,
@@ -81,10 +70,7 @@ def findings_book_bytes(ledger_name: str, rows: Iterable[ReportRow], *,
     rows = list(rows)
     when = when or datetime.now()
     buffer = io.BytesIO()
-    # No guessing: a string is a string, never a formula, number or hyperlink.
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-               "strings_to_urls": False}
-    with xlsxwriter.Workbook(buffer, options) as book:
+    with new_workbook(buffer, REPORT) as book:
         sheet = book.add_worksheet(SHEET_NAME)
         title = book.add_format({"bold": True, "font_size": 12})
         head = book.add_format({"bold": True, "bg_color": "#D9D9D9", "border": 1})

@@ -1,8 +1,7 @@
 """Change history between notices: snapshots of each built ledger, and the diff against them.
 
-Every successful build stores a snapshot (the normalised rows and the statistics, JSON) in
-``OUTDIR/.history/<ledger stem>/<YYYYmmdd-HHMMSS-ffffff>.json``. A snapshot identical to the
-latest one is not stored again, so the watcher saving an unchanged ledger adds nothing.
+Every notice written stores a snapshot (the normalised rows and the statistics, JSON) with
+a copy of the notice in ``OUTDIR/.history/<notice stem>/`` (see archive.py for the layout).
 
 Which snapshot a ledger is compared with (the *baseline*): the latest one whose content
 differs from the ledger as it is now. Right after a build the latest snapshot *is* the ledger,
@@ -27,23 +26,27 @@ pair is left unmatched, which reports it as vanished plus added, rather than hid
 from __future__ import annotations
 
 import difflib
-import json
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from .atomic import write_atomic
-from .count import stats_to_dict
-from .errors import OutputError, SnapshotError
+# Storage (where snapshots live, how they are named, validated and archived) is archive.py;
+# the names below are re-exported so callers keep importing them from here.
+from .archive import FORMAT as FORMAT
+from .archive import Snapshot as Snapshot
+from .archive import last_snapshot_time as last_snapshot_time
+from .archive import list_snapshots as list_snapshots
+from .archive import load_snapshot as load_snapshot
+from .archive import records_for, snapshot_content
+from .archive import snapshot_rows as snapshot_rows
+from .archive import store_snapshot as store_snapshot
+from .errors import SnapshotError
 from .model import DONE, IN_PROGRESS, INFO, NOT_DONE, WARNING, Finding, Ledger, Report, Stats
+from .names import HISTORY_DIR_NAME as HISTORY_DIR_NAME
+from .names import history_root as history_root
 from .normalize import format_cn_date, parse_day, status_key
 
-HISTORY_DIR_NAME = ".history"
-FORMAT = "toolkit-history/1"
-_NAME = re.compile(r"^(\d{8}-\d{6}-\d{6})(?:-\d+)?\.json$")
-_NAME_TIME = "%Y%m%d-%H%M%S-%f"
 SAME_NUMBER_SIMILARITY = 0.5
 RENUMBERED_SIMILARITY = 0.75
 # Up to this many (leftover old row, leftover new row) pairs every pair is compared; beyond it
@@ -70,149 +73,6 @@ WARNING_KINDS = (REGRESSED, DEADLINE_EXTENDED, DISAPPEARED)
 _STATUS_RANK = {NOT_DONE: 0, IN_PROGRESS: 1, DONE: 2}
 
 
-# ---------------------------------------------------------------- snapshots
-
-@dataclass(frozen=True)
-class Snapshot:
-    path: Path
-    created: datetime
-    ledger: str  # file name of the ledger
-    stats: dict  # ``count.stats_to_dict``
-    rows: tuple[dict, ...]  # ``snapshot_rows``
-
-    @property
-    def label(self) -> str:
-        """``2024年12月20日 15:30 的通报记录`` for messages."""
-        return f"{format_cn_date(self.created.date())} {self.created:%H:%M} 的通报记录"
-
-
-def history_root(out_dir: Path) -> Path:
-    """``OUTDIR/.history``: what ``analyse(history_dir=...)`` takes."""
-    return Path(out_dir) / HISTORY_DIR_NAME
-
-
-def ledger_history_dir(history_dir: Path, ledger: Path | str) -> Path:
-    return Path(history_dir) / Path(ledger).stem
-
-
-def snapshot_rows(ledger: Ledger) -> list[dict]:
-    """The normalised rows, as JSON values (dates ISO, amounts as decimal text)."""
-    return [{
-        "row": p.row,
-        "number": p.number,
-        "category": p.category,
-        "subcategory": p.subcategory,
-        "problem": p.problem,
-        "measures": p.measures,
-        "leader": p.leader,
-        "unit": p.unit,
-        "deadline_text": p.deadline_text,
-        "deadline": p.deadline.isoformat() if p.deadline else None,
-        "progress": p.progress,
-        "status": p.status,
-        "long_term": p.long_term,
-        "flagged": p.flagged,
-        "done_date": p.done_date.isoformat() if p.done_date else None,
-        "recovered_wan": str(p.recovered_wan) if p.recovered_wan is not None else None,
-        "evidence": p.evidence,
-        "remarks": p.remarks,
-    } for p in ledger.problems]
-
-
-def snapshot_content(ledger: Ledger, stats: Stats) -> tuple[list[dict], dict]:
-    """(rows, statistics) exactly as a snapshot of this ledger would hold them.
-
-    Both are built from JSON's own types only (str, int, float, bool, None, list, dict), so
-    they compare equal to what ``json.loads`` gives back from a stored snapshot.
-    """
-    return snapshot_rows(ledger), stats_to_dict(stats)
-
-
-def list_snapshots(history_dir: Path, ledger: Path | str) -> list[tuple[datetime, Path]]:
-    """The ledger's snapshots, oldest first, timed by their file names (nothing is opened)."""
-    folder = ledger_history_dir(history_dir, ledger)
-    try:
-        entries = list(folder.iterdir())
-    except OSError:  # no history yet (or not readable: same thing for the caller)
-        return []
-    found = []
-    for path in entries:
-        match = _NAME.match(path.name)
-        if match and path.is_file():
-            try:
-                found.append((datetime.strptime(match.group(1), _NAME_TIME), path))
-            except ValueError:
-                continue
-    return sorted(found)
-
-
-def last_snapshot_time(history_dir: Path, ledger: Path | str) -> datetime | None:
-    found = list_snapshots(history_dir, ledger)
-    return found[-1][0] if found else None
-
-
-def load_snapshot(path: Path) -> Snapshot:
-    """Read one snapshot. Raises ``SnapshotError`` for a missing, damaged or foreign file."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SnapshotError(path, "通报记录不存在") from exc
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SnapshotError(path, "通报记录已损坏，无法读取") from exc
-    try:
-        if data.get("format") != FORMAT:
-            raise ValueError(data.get("format"))
-        rows = tuple(data["rows"])
-        for row in rows:
-            if not isinstance(row, dict) or not isinstance(row.get("problem"), str):
-                raise ValueError("row")
-        return Snapshot(path=path, created=datetime.fromisoformat(data["created"]),
-                        ledger=str(data.get("ledger", "")), stats=dict(data["stats"]), rows=rows)
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(path, "不是本工具的通报记录，或格式无法识别") from exc
-
-
-def store_snapshot(report: Report, history_dir: Path, *, notice: Path | None = None,
-                   now: datetime | None = None) -> Path | None:
-    """Store the report's ledger as a new snapshot; None when identical to the latest one.
-
-    Raises ``OutputError`` when the history folder cannot be written.
-    """
-    rows, stats = snapshot_content(report.ledger, report.stats)
-    found = list_snapshots(history_dir, report.ledger.path)
-    if found:
-        try:
-            latest = load_snapshot(found[-1][1])
-            if list(latest.rows) == rows and latest.stats == stats:
-                return None
-        except SnapshotError:
-            pass  # a damaged latest snapshot is simply followed by a good one
-    now = now or datetime.now()
-    data = {
-        "format": FORMAT,
-        "created": now.isoformat(timespec="microseconds"),
-        "ledger": report.ledger.path.name,
-        "notice": str(notice) if notice else None,
-        "stats": stats,
-        "rows": rows,
-    }
-    # Compact: at 50,000 rows an indented text costs hundreds of MB more to build.
-    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    folder = ledger_history_dir(history_dir, report.ledger.path)
-    stem = now.strftime(_NAME_TIME)
-    for attempt in range(100):
-        target = folder / (f"{stem}.json" if not attempt else f"{stem}-{attempt}.json")
-        if target.exists():
-            continue
-        try:
-            return write_atomic(target, payload, overwrite=False)
-        except OutputError:
-            if not target.exists():
-                raise
-    raise OutputError(folder, "通报记录文件名冲突过多，未保存")
-
-
 # ---------------------------------------------------------------- choosing the baseline
 
 @dataclass(frozen=True)
@@ -220,38 +80,46 @@ class Baseline:
     snapshot: Snapshot | None  # None: nothing to compare with
     same_as_latest: bool  # the ledger equals the latest snapshot, so an older one was taken
     notes: tuple[str, ...] = ()  # damaged snapshots that were skipped
+    latest: Snapshot | None = None  # the newest readable snapshot equal to the ledger
 
 
-def find_baseline(history_dir: Path, ledger: Ledger, content: tuple[list[dict], dict]) -> Baseline:
-    """The latest snapshot whose content differs from ``content`` (see the module docstring)."""
+def find_baseline(history_dir: Path, ledger: Ledger, content: tuple[list[dict], dict],
+                  notice: Path | str | None = None) -> Baseline:
+    """The latest snapshot whose content differs from ``content`` (see the module docstring).
+
+    A snapshot that cannot be read or does not validate is skipped with a note naming it.
+    """
     rows, stats = content
-    notes, same = [], False
-    for _, path in reversed(list_snapshots(history_dir, ledger.path)):
+    notes: list[str] = []
+    same: Snapshot | None = None
+    for _, path in reversed(list_snapshots(history_dir, ledger.path, notice)):
         try:
             snapshot = load_snapshot(path)
         except SnapshotError as exc:
             notes.append(f"{exc.message}，已跳过")
             continue
         if list(snapshot.rows) != rows or snapshot.stats != stats:
-            return Baseline(snapshot, same, tuple(notes))
-        same = True
-    return Baseline(None, same, tuple(notes))
+            return Baseline(snapshot, same is not None, tuple(notes), same)
+        same = same or snapshot
+    return Baseline(None, same is not None, tuple(notes), same)
 
 
-def resolve_against(history_dir: Path, ledger: Path, against: str) -> Snapshot:
+def resolve_against(history_dir: Path, ledger: Path, against: str,
+                    notice: Path | str | None = None) -> Snapshot:
     """``--against``: a snapshot file (path or name in the ledger's history), or a date
     (the last snapshot of that day or before). Raises ``SnapshotError``."""
     candidate = Path(against)
     if candidate.is_file():
         return load_snapshot(candidate)
-    inside = ledger_history_dir(history_dir, ledger) / against
-    if _NAME.match(inside.name) and inside.is_file():
-        return load_snapshot(inside)
+    for record in records_for(history_dir, ledger, notice):
+        if record.path.name == against:
+            return load_snapshot(record.path)
     day = parse_day(against)
     if day is None:
         raise SnapshotError(ledger, f"“{against}”既不是通报记录文件，也不是日期（如 2024-12-20）")
     until = datetime.combine(day, time.max)
-    earlier = [path for created, path in list_snapshots(history_dir, ledger) if created <= until]
+    earlier = [path for created, path in list_snapshots(history_dir, ledger, notice)
+               if created <= until]
     if not earlier:
         raise SnapshotError(ledger, f"{format_cn_date(day)}及以前没有通报记录")
     return load_snapshot(earlier[-1])
@@ -285,7 +153,8 @@ class Change:
         if self.kind == DEADLINE_EXTENDED:
             return f"{what}的整改时限由“{self.old}”改为“{self.new}”，时限被延后，请核实是否经过批准"
         if self.kind == TEXT_EDITED:
-            return f"{what}的问题文字被修改（原为“{short(self.old)}”）"
+            was, now = text_change(self.old, self.new)
+            return f"{what}的问题文字被修改：“{was}”改为“{now}”"
         if self.kind == DISAPPEARED:
             return (f"{what}（原第 {self.old_row} 行）在台账中找不到了：反馈问题不能删除，"
                     "已整改的请把状态改为“已完成”；如确属误删请恢复")
@@ -296,6 +165,35 @@ class Change:
                 "number": self.number, "old_number": self.old_number, "problem": self.problem,
                 "old": self.old, "new": self.new, "row": self.row, "old_row": self.old_row,
                 "message": self.message}
+
+
+def text_change(old: str, new: str, context: int = 8, limit: int = 40) -> tuple[str, str]:
+    """The part of ``old`` and ``new`` that differs, with a little context either side.
+
+    ``…整改【不及时】，…`` against ``…整改【不到位】，…``: the changed span is bracketed, the
+    common text around it is cut to ``context`` characters and marked with an ellipsis. A
+    change too long to show is cut to ``limit`` characters.
+    """
+    old, new = " ".join(old.split()), " ".join(new.split())
+    start = 0
+    while start < min(len(old), len(new)) and old[start] == new[start]:
+        start += 1
+    end = 0  # common suffix, not overlapping the prefix
+    while (end < min(len(old), len(new)) - start
+           and old[len(old) - 1 - end] == new[len(new) - 1 - end]):
+        end += 1
+
+    def show(text: str) -> str:
+        middle = text[start:len(text) - end]
+        if len(middle) > limit:
+            middle = middle[: limit - 1] + "…"
+        before = text[max(0, start - context):start]
+        after = text[len(text) - end:len(text) - end + context]
+        lead = "…" if start > context else ""
+        tail = "…" if end > context else ""
+        return f"{lead}{before}【{middle}】{after}{tail}"
+
+    return show(old), show(new)
 
 
 def short(text: str, limit: int = 30) -> str:
@@ -332,7 +230,7 @@ def _likely_pairs(keys_old: dict[int, str], keys_new: dict[int, str],
         for gram in _grams(text):
             index[gram].append(j)
     common = max(20, len(keys_new) // 20)
-    pairs = set()
+    pairs: set[tuple[int, int]] = set()
     for i, text in keys_old.items():
         shared: Counter[int] = Counter()
         for gram in _grams(text):
@@ -360,11 +258,12 @@ def match_rows(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
         if not news:
             continue
         for i in list(olds):  # equal 序号 first among rows sharing a text
-            j = next((j for j in news if new[j]["number"] and new[j]["number"] == old[i]["number"]), None)
-            if j is not None:
-                pairs.append((i, j))
+            same = next((j for j in news if new[j]["number"] and new[j]["number"] == old[i]["number"]),
+                        None)
+            if same is not None:
+                pairs.append((i, same))
                 olds.remove(i)
-                news.remove(j)
+                news.remove(same)
         for i, j in zip(olds, news):
             pairs.append((i, j))
     for i, j in pairs:
@@ -477,7 +376,7 @@ class LedgerDiff:
 
 
 def diff_ledger(ledger: Path, history_dir: Path, *, against: str | None = None,
-                today: date | None = None) -> LedgerDiff:
+                today: date | None = None, notice: Path | str | None = None) -> LedgerDiff:
     """What changed in ``ledger`` since its last notice (or since ``against``).
 
     Raises ``UnreadableLedgerError`` for an unusable ledger and ``SnapshotError`` when there
@@ -489,32 +388,34 @@ def diff_ledger(ledger: Path, history_dir: Path, *, against: str | None = None,
     report = analyse(ledger, today)
     content = snapshot_content(report.ledger, report.stats)
     if against is not None:
-        baseline = Baseline(resolve_against(history_dir, ledger, against), False)
+        baseline = Baseline(resolve_against(history_dir, ledger, against, notice), False)
     else:
-        baseline = find_baseline(history_dir, report.ledger, content)
-        if baseline.snapshot is None and baseline.same_as_latest:
+        baseline = find_baseline(history_dir, report.ledger, content, notice)
+        if baseline.snapshot is None and baseline.latest is not None:
             # Only records identical to the ledger: compare with the latest, nothing changed.
-            latest = load_snapshot(list_snapshots(history_dir, ledger)[-1][1])
-            baseline = Baseline(latest, False, baseline.notes)
+            baseline = Baseline(baseline.latest, False, baseline.notes)
         elif baseline.snapshot is None:
             raise SnapshotError(ledger, "还没有生成过通报（没有通报记录），无法比较；"
                                         "先运行 toolkit build 或 toolkit render")
-    return LedgerDiff(report, baseline.snapshot, diff_rows(baseline.snapshot.rows, content[0]),
+    snapshot = baseline.snapshot
+    assert snapshot is not None  # every branch above found one or raised
+    return LedgerDiff(report, snapshot, diff_rows(snapshot.rows, content[0]),
                       baseline.same_as_latest, baseline.notes)
 
 
 # ---------------------------------------------------------------- warnings for check / build
 
-def history_findings(ledger: Ledger, stats: Stats, history_dir: Path) -> tuple[Finding, ...]:
+def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
+                     notice: Path | str | None = None) -> tuple[Finding, ...]:
     """Regressions, silent extensions and vanished problems since the last notice, as warnings.
 
     Never raises: a damaged history is itself reported as a finding.
     """
-    if not list_snapshots(history_dir, ledger.path):
+    if not list_snapshots(history_dir, ledger.path, notice):
         return ()  # no notice yet: nothing to compare, and no need to build the rows
     content = snapshot_content(ledger, stats)
     try:
-        baseline = find_baseline(history_dir, ledger, content)
+        baseline = find_baseline(history_dir, ledger, content, notice)
     except OSError as exc:  # e.g. a history folder that cannot be listed
         return (Finding("history_unreadable", WARNING, "", "", "", "",
                         f"通报记录无法读取（{exc.strerror or exc}），未与上次通报比较"),)

@@ -9,11 +9,10 @@ marked 统计不完整; unusable ledgers add nothing to the totals.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
@@ -22,10 +21,20 @@ from .errors import OutputError, RollupError, ToolkitError
 from .exit_status import ExitStatus
 from .history import last_snapshot_time
 from .model import Counts, format_percent
+from .names import SUMMARY
 from .normalize import format_cn_date, format_wan
 from .pipeline import analyse
-from .stats_book import (COUNT_HEADERS, WORKBOOK_OPTIONS, Formats, SheetWriter, WorkbookBytes,
-                         counts_values, is_stats_file, status_bars, write_counts)
+from .stats_book import (
+    COUNT_HEADERS,
+    Formats,
+    SheetWriter,
+    WorkbookBytes,
+    counts_values,
+    is_stats_file,
+    status_bars,
+    write_counts,
+)
+from .xlsx_out import new_workbook
 
 OK = "ok"
 INVALID = "invalid"  # has errors: counted, but incomplete
@@ -44,6 +53,7 @@ class RollupRow:
     note: str  # Chinese: 正常 / 有 N 个错误（统计不完整）/ 无法使用：…
     counts: Counts | None  # None when unusable
     last_build: datetime | None  # latest history snapshot, if any
+    counted: bool = True  # False: another ledger of the same unit is counted instead
 
     @property
     def exit_code(self) -> ExitStatus:
@@ -54,8 +64,14 @@ class RollupRow:
 @dataclass(frozen=True)
 class Rollup:
     rows: tuple[RollupRow, ...]
-    total: Counts  # the sum of the rows that have counts
+    total: Counts  # the sum of the counted rows
     as_of: date  # when the roll-up was made (each ledger has its own 统计截止日期)
+    notes: tuple[str, ...] = ()  # Chinese: units with more than one ledger
+
+    @property
+    def units(self) -> int:
+        """Units counted in the totals (a unit with two ledgers is one unit)."""
+        return len({r.unit for r in self.rows if r.counts is not None and r.counted})
 
     @property
     def exit_code(self) -> ExitStatus:
@@ -82,7 +98,6 @@ def rollup(folder: Path, *, history_dir: Path | None = None, today: date | None 
     if not ledgers:
         raise RollupError(folder, "文件夹中没有台账（.xlsx）")
     rows = []
-    total = Counts()
     for path in ledgers:
         last = last_snapshot_time(history_dir, path) if history_dir is not None else None
         try:
@@ -91,14 +106,48 @@ def rollup(folder: Path, *, history_dir: Path | None = None, today: date | None 
             rows.append(RollupRow(path, path.stem, UNUSABLE, f"无法使用：{exc.reason}", None, last))
             continue
         counts = report.stats.overall
-        total = add_counts(total, counts)
         unit = report.ledger.meta.unit or path.stem
         if report.errors:
             rows.append(RollupRow(path, unit, INVALID,
                                   f"有 {len(report.errors)} 个错误（统计不完整）", counts, last))
         else:
             rows.append(RollupRow(path, unit, OK, "正常", counts, last))
-    return Rollup(tuple(rows), total, today or date.today())
+    rows, notes = _count_units_once(rows)
+    total = Counts()
+    for r in rows:
+        if r.counts is not None and r.counted:
+            total = add_counts(total, r.counts)
+    return Rollup(tuple(rows), total, today or date.today(), notes)
+
+
+def _count_units_once(rows: list[RollupRow]) -> tuple[list[RollupRow], tuple[str, ...]]:
+    """Two ledgers of one 被巡察单位 (a copy kept beside the real one, a renamed file) would
+    count its problems twice: the most recently saved one is counted, the others are listed
+    with a note naming the file that counts."""
+    by_unit: dict[str, list[RollupRow]] = {}
+    for r in rows:
+        if r.counts is not None:
+            by_unit.setdefault(r.unit, []).append(r)
+    notes, replaced = [], {}
+    for unit, group in by_unit.items():
+        if len(group) < 2:
+            continue
+        kept = max(group, key=lambda r: (_mtime(r.ledger), r.ledger.name))
+        others = [r for r in group if r is not kept]
+        names = "、".join(r.ledger.name for r in group)
+        notes.append(f"“{unit}”有 {len(group)} 本台账（{names}），合计中只计一次："
+                     f"按最近保存的 {kept.ledger.name} 计算")
+        for r in others:
+            replaced[id(r)] = replace(r, counted=False,
+                                      note=f"与 {kept.ledger.name} 同属“{unit}”，未计入合计（{r.note}）")
+    return [replaced.get(id(r), r) for r in rows], tuple(notes)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _time_text(when: datetime | None) -> str:
@@ -119,8 +168,7 @@ def table_rows(result: Rollup) -> list[list[str]]:
     for r in result.rows:
         counted = numbers(r.counts) if r.counts is not None else [""] * len(COUNT_HEADERS)
         lines.append([r.ledger.name, r.unit, r.note] + counted + [_time_text(r.last_build)])
-    usable = sum(1 for r in result.rows if r.counts is not None)
-    lines.append([TOTAL_LABEL, f"{usable} 个单位", ""] + numbers(result.total) + [""])
+    lines.append([TOTAL_LABEL, f"{result.units} 个单位", ""] + numbers(result.total) + [""])
     return lines
 
 
@@ -129,7 +177,7 @@ def rollup_workbook(result: Rollup) -> WorkbookBytes:
     notes: list[str] = []
     buffer = io.BytesIO()
     try:
-        book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+        book = new_workbook(buffer, SUMMARY)
         ws = book.add_worksheet(SHEET_NAME)
         sheet = SheetWriter(ws, notes)
         f = Formats(book)
@@ -147,26 +195,27 @@ def rollup_workbook(result: Rollup) -> WorkbookBytes:
             row = first + i
             sheet.text(row, 0, r.ledger.name, f.text)
             sheet.text(row, 1, r.unit, f.text)
-            sheet.text(row, 2, r.note, f.text if r.state == OK else f.alert)
+            sheet.text(row, 2, r.note, f.text if r.state == OK and r.counted else f.alert)
             write_counts(sheet, f, row, 3, r.counts)
             if r.last_build:
                 sheet.day(row, last_col, r.last_build, f.stamp)
             else:
                 sheet.text(row, last_col, "-", f.text)
         total_row = first + len(result.rows)
-        usable = sum(1 for r in result.rows if r.counts is not None)
         sheet.text(total_row, 0, TOTAL_LABEL, f.label)
-        sheet.text(total_row, 1, f"{usable} 个单位", f.label)
+        sheet.text(total_row, 1, f"{result.units} 个单位", f.label)
         sheet.text(total_row, 2, "", f.label)
         write_counts(sheet, f, total_row, 3, result.total)
         sheet.text(total_row, last_col, "", f.label)
+        for k, note in enumerate(result.notes, start=1):
+            sheet.text(total_row + k, 0, note, f.alert)
         ws.freeze_panes(first, 2)
 
         if result.rows:
             # Bars named by unit; 已完成 is the column after 问题数.
             chart, _ = status_bars(book, "各单位整改进展", SHEET_NAME, header_row, first,
                                    total_row - 1, name_col=1, done_col=4, width=720)
-            sheet.chart(total_row + 2, 0, chart)
+            sheet.chart(total_row + 2 + len(result.notes), 0, chart)
         book.close()
     except (XlsxWriterException, ValueError, TypeError, OSError) as exc:
         raise OutputError(None, f"汇总表无法生成（{exc}）") from exc

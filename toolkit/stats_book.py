@@ -13,36 +13,27 @@ code is checked and turned into a Chinese note for the clerk.
 from __future__ import annotations
 
 import io
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
-import xlsxwriter
 from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
 from .errors import OutputError
 from .model import Counts, Problem, Report, round_amount
+from .names import STATS, STATS_SUFFIX
+from .names import stats_path_for as stats_path_for  # re-exported: callers find it here
 from .normalize import format_cn_date, is_overdue
+from .xlsx_out import MAX_CELL_UNITS, cell_name, fit_cell_text, new_workbook
+from .xlsx_out import TRUNCATION_MARK as TRUNCATION_MARK  # re-exported for the tests
+from .xlsx_out import WORKBOOK_OPTIONS as WORKBOOK_OPTIONS  # re-exported for rollup
 
-STATS_SUFFIX = "-统计.xlsx"
 SHEET_OVERVIEW = "总览"
 SHEET_OVERDUE = "逾期清单"
 SHEET_LONG_TERM = "长期坚持"
-
-MAX_CELL_UNITS = 32767  # Excel's limit for one cell, counted in UTF-16 code units
-TRUNCATION_MARK = "…（超出 Excel 单元格长度上限，已截断）"
-# XML 1.0 cannot hold these; they are invisible in Excel anyway.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-WORKBOOK_OPTIONS = {
-    "in_memory": True,
-    # No guessing: a string is a string, never a formula, number or hyperlink.
-    "strings_to_formulas": False,
-    "strings_to_numbers": False,
-    "strings_to_urls": False,
-}
 
 # Columns of every statistics table: header, width.
 COUNT_HEADERS = ("问题数", "已完成", "正在整改", "未完成", "长期坚持", "点人点事", "逾期",
@@ -53,43 +44,9 @@ _RETURN_CODES = {-1: "超出 Excel 表格范围，未写入", -2: "文字超出�
                  -3: "链接过长，未写入", -4: "内容为空，未写入"}
 
 
-def stats_path_for(notice: Path) -> Path:
-    """``out/台账.docx`` -> ``out/台账-统计.xlsx``: the workbook sits beside its notice."""
-    notice = Path(notice)
-    return notice.with_name(f"{notice.stem}{STATS_SUFFIX}")
-
-
 def is_stats_file(path: Path) -> bool:
     """True for a statistics workbook of ours (an .xlsx that is never a ledger)."""
     return Path(path).name.endswith(STATS_SUFFIX)
-
-
-def fit_cell_text(text: str) -> tuple[str, bool]:
-    """``text`` cut to Excel's cell limit with a visible mark; (text, was_cut)."""
-    text = _CONTROL.sub("", text)
-    if len(text) <= MAX_CELL_UNITS // 2 or _utf16_len(text) <= MAX_CELL_UNITS:
-        return text, False
-    room = MAX_CELL_UNITS - _utf16_len(TRUNCATION_MARK)
-    kept, used = [], 0
-    for ch in text:
-        used += 2 if ord(ch) > 0xFFFF else 1
-        if used > room:
-            break
-        kept.append(ch)
-    return "".join(kept) + TRUNCATION_MARK, True
-
-
-def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
-
-
-def cell_name(row: int, col: int) -> str:
-    """Zero-based (row, col) -> ``C5``."""
-    letters, col = "", col + 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return f"{letters}{row + 1}"
 
 
 class SheetWriter:
@@ -105,7 +62,7 @@ class SheetWriter:
             self.notes.append(f"{self.ws.name} {cell_name(row, col)}：{what}")
 
     def text(self, row: int, col: int, value: object, fmt=None) -> None:
-        text, cut = fit_cell_text("" if value is None else str(value))
+        text, cut = fit_cell_text(value)
         if cut:
             self.notes.append(f"{self.ws.name} {cell_name(row, col)}：文字超出 Excel 单元格长度上限"
                               f"（{MAX_CELL_UNITS} 字），已截断并在末尾注明")
@@ -226,7 +183,7 @@ def stats_workbook(report: Report, *, when: datetime | None = None) -> WorkbookB
     notes: list[str] = []
     buffer = io.BytesIO()
     try:
-        book = xlsxwriter.Workbook(buffer, WORKBOOK_OPTIONS)
+        book = new_workbook(buffer, STATS)
         f = Formats(book)
         overview = SheetWriter(book.add_worksheet(SHEET_OVERVIEW), notes)
         _write_overview(book, overview, f, report, when)
@@ -295,7 +252,7 @@ def _problem_label(p: Problem) -> str:
 
 
 def _write_list(sheet: SheetWriter, f: Formats, caption: str, headers: tuple[tuple[str, int], ...],
-                rows: list[list[tuple[str, object]]], empty: str) -> None:
+                rows: Sequence[Sequence[tuple[str, Any]]], empty: str) -> None:
     ws = sheet.ws
     sheet.text(0, 0, caption, f.title)
     for col, (header, width) in enumerate(headers):
@@ -326,11 +283,12 @@ LONG_TERM_HEADERS = (("序号", 6), ("问题类别", 16), ("具体问题", 48), 
 
 def _write_overdue(sheet: SheetWriter, f: Formats, problems: list[Problem], as_of: date) -> None:
     # Longest overdue first: the list is read to decide whom to chase.
-    ordered = sorted(problems, key=lambda p: (p.deadline, p.seq))
+    dated = [(p, p.deadline) for p in problems if p.deadline is not None]  # overdue: all dated
+    ordered = sorted(dated, key=lambda pair: (pair[1], pair[0].seq))
     rows = [[("text", _problem_label(p)), ("text", p.category), ("text", p.problem),
              ("text", p.unit), ("text", p.leader), ("text", p.deadline_text),
-             ("date", p.deadline), ("text", p.status), ("number", (as_of - p.deadline).days)]
-            for p in ordered]
+             ("date", deadline), ("text", p.status), ("number", (as_of - deadline).days)]
+            for p, deadline in ordered]
     _write_list(sheet, f, f"逾期问题清单（截至{format_cn_date(as_of)}，共{len(rows)}个）",
                 OVERDUE_HEADERS, rows, "没有逾期问题。")
 

@@ -21,7 +21,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from .atomic import write_atomic
-from .build import BUILT, INVALID, UNUSABLE, BuildResult, notice_path_for
+from .build import BUILT, INVALID, OUTCOME_CN, UNUSABLE, BuildResult, notice_path_for
 from .count import counts_to_dict
 from .errors import OutputError, ToolkitError, WatchError
 from .findings_book import (
@@ -30,16 +30,15 @@ from .findings_book import (
     report_rows,
     write_findings_book,
 )
+from .names import LOG_NAME as LOG_NAME  # re-exported: the watcher's modules find it here
+from .names import STATUS_NAME as STATUS_NAME
 from .watch_debounce import os_reason
 
 logger = logging.getLogger("toolkit.watch")
 
 DELETED = "deleted"  # status.json result of a ledger that disappeared; its notice is kept
-RESULT_CN = {BUILT: "已生成", INVALID: "有错误，未生成", UNUSABLE: "无法使用", DELETED: "台账已删除",
-             "unchanged": "无变化，未重新生成"}
+RESULT_CN = {**OUTCOME_CN, DELETED: "台账已删除"}
 OUTPUT_FAILED_CN = "输出失败，原通报保留"
-STATUS_NAME = "status.json"
-LOG_NAME = "toolkit.log"
 LOG_MAX_BYTES = 1_000_000
 LOG_BACKUPS = 5
 _LEVEL_CN = {"DEBUG": "调试", "INFO": "信息", "WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重"}
@@ -133,7 +132,7 @@ def result_cn(result: BuildResult) -> str:
 
 def _written_now(result: BuildResult, seconds: float) -> bool:
     """Was a notice written by this build (whatever the outcome is called)?"""
-    if result.outcome == BUILT:
+    if result.built:
         return True
     if result.notice is None or result.outcome in (INVALID, UNUSABLE):
         return False
@@ -248,7 +247,7 @@ class StatusRecorder:
 
     def _log(self, path: Path, result: BuildResult, entry: dict, seconds: float) -> None:
         name = path.name
-        if result.outcome == BUILT and result.report is not None and result.notice is not None:
+        if result.built and result.report is not None and result.notice is not None:
             c = result.report.stats.overall
             logger.info("%s：已生成通报 %s（问题 %d 个：已完成 %d，正在整改 %d，未完成 %d；警告 %d）"
                         "，用时 %.1f 秒", name, result.notice.name, c.total, c.done, c.in_progress,
