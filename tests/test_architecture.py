@@ -18,13 +18,15 @@ PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
 # Lowest first. Modules of one layer are peers and do not import each other: the four stages
 # share their tables through the layers below them, not through one another.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "__main__", "errors", "exit_status", "names"),
-    ("model", "codes"),
+    ("__init__", "__main__", "errors", "exit_status"),
+    ("model", "codes", "names"),
     ("normalize", "atomic", "safety", "xlsx_out", "jsonsafe", "duplicates", "docprops"),
     ("discover", "read_xlsx", "read_calamine", "read_meta", "read_rows"),  # the reader's parts
-    ("read", "validate", "count", "history", "archive", "fingerprint"),  # the stages
+    ("read", "validate", "count"),  # the stages, which share their tables through lower layers
+    ("archive",),  # the notices and records of the fourth stage, history
+    ("history",),
     ("context", "docx_template", "template_guard", "pdf", "official"),
-    ("render", "stats_book", "findings_book", "change_book", "blank", "annex", "report_json"),
+    ("render", "stats_book", "findings_book", "changes_book", "blank", "annex", "report_json"),
     ("pipeline",),
     ("build", "rollup"),
     ("watch_debounce",),  # the watcher's parts: the queue first, then what uses it

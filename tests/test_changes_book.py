@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 
 from toolkit.changes_book import FILLS, SHEET_CHANGES, SHEET_VANISHED, changes_workbook
 from toolkit.cli import app
-from toolkit.history import diff_ledger, history_root, store_snapshot
+from toolkit.history import history_root, store_snapshot
 from toolkit.names import CHANGES, mark_of
-from toolkit.pipeline import analyse
+from toolkit.pipeline import analyse, diff_ledger
 
 TODAY = date(2024, 10, 30)
 runner = CliRunner()

@@ -5,20 +5,33 @@ import re
 from datetime import date, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ledger_factory import HEADER, default_rows, row, write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import HEADER, default_rows, row, write_ledger
 from toolkit import build as build_module
 from toolkit.archive import ledger_key
 from toolkit.build import BUILT, UNCHANGED, build_notice
 from toolkit.cli import app
 from toolkit.errors import OutputError
-from toolkit.history import (ADDED, DEADLINE_EXTENDED, DISAPPEARED, NEWLY_DONE, REGRESSED,
-                             TEXT_EDITED, SnapshotError, diff_ledger, diff_rows, history_root,
-                             list_snapshots, load_snapshot, match_rows, store_snapshot)
+from toolkit.history import (
+    ADDED,
+    DEADLINE_EXTENDED,
+    DISAPPEARED,
+    NEWLY_DONE,
+    REGRESSED,
+    TEXT_EDITED,
+    SnapshotError,
+    diff_rows,
+    history_root,
+    list_snapshots,
+    load_snapshot,
+    match_rows,
+    store_snapshot,
+)
 from toolkit.model import WARNING
-from toolkit.pipeline import analyse
+from toolkit.pipeline import analyse, diff_ledger
 
 TODAY = date(2024, 10, 30)
 T1, T2, T3 = datetime(2024, 11, 1, 9, 0), datetime(2024, 12, 1, 9, 0), datetime(2024, 12, 20, 9, 0)

@@ -268,10 +268,10 @@ def test_pdf_replaces_target_atomically(tmp_path, docx, monkeypatch):
     target_dir = tmp_path / "输出"
     target_dir.mkdir()
     target = target_dir / "通报.pdf"
-    target.write_bytes(b"old")
+    earlier_pdf_of_ours(docx, target)
     convert_to_pdf(docx, target)
     assert target.read_bytes().startswith(b"%PDF-1.4 fake")
-    assert [p.name for p in target_dir.iterdir()] == ["通报.pdf"]  # no temp file left
+    assert sorted(p.name for p in target_dir.iterdir()) == ["通报.docx", "通报.pdf"]  # no temp file
 
 
 def test_unwritable_target_is_output_error(tmp_path, docx, monkeypatch):
@@ -289,3 +289,21 @@ def test_unwritable_target_is_output_error(tmp_path, docx, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(OutputError):
         convert_to_pdf(docx, target)
+
+
+def earlier_pdf_of_ours(docx, target):
+    """A PDF an earlier build made beside its notice: only such a PDF may be replaced."""
+    import io
+    import zipfile
+
+    from docx import Document
+
+    from toolkit.names import NOTICE, mark_package
+
+    data = docx.read_bytes()
+    if not zipfile.is_zipfile(io.BytesIO(data)):  # a stand-in notice: make a real one
+        buffer = io.BytesIO()
+        Document().save(buffer)
+        data = buffer.getvalue()
+    target.with_suffix(".docx").write_bytes(mark_package(data, NOTICE))
+    target.write_bytes(b"%PDF-1.4 old\n/Producer (LibreOffice 7.4)\n%%EOF\n")

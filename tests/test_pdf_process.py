@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_pdf import earlier_pdf_of_ours
 from test_watch import TIMEOUT, eventually, ledger_bytes
 
 from toolkit.atomic import write_atomic
@@ -106,7 +107,7 @@ def test_the_pdf_gets_the_same_mode_as_the_docx(env, docx, tmp_path):
 def test_a_replaced_pdf_keeps_its_mode(env, docx, tmp_path):
     env(GOOD)
     target = tmp_path / "通报.pdf"
-    target.write_bytes(b"old")
+    earlier_pdf_of_ours(docx, target)
     target.chmod(0o664)
     convert_to_pdf(docx, target)
     assert target.read_bytes().startswith(b"%PDF-1.4 fake")

@@ -20,8 +20,7 @@ from .atomic import write_atomic
 from .errors import OutputError
 from .history import ADDED, DEADLINE_EXTENDED, KINDS_CN, REGRESSED, LedgerDiff, match_rows
 from .names import CHANGES
-from .stats_book import SheetWriter, WorkbookBytes
-from .xlsx_out import new_workbook
+from .xlsx_out import SheetWriter, WorkbookBytes, new_workbook
 
 SHEET_CHANGES = "变化"
 SHEET_VANISHED = "问题消失"

@@ -577,7 +577,8 @@ def diff(
                                              "在批注中写明原内容，另有“问题消失”表"),
 ) -> None:
     """列出台账自上次通报以来的变化：新完成、状态倒退、时限延后、问题文字修改、问题消失、新增问题。"""
-    from .history import KINDS_CN, diff_ledger
+    from .history import KINDS_CN
+    from .pipeline import diff_ledger
 
     history_dir, notice = _notice_history(ledger, out_dir)
     result = diff_ledger(ledger, history_dir, against=against, notice=notice.name)

@@ -375,17 +375,13 @@ class LedgerDiff:
         }
 
 
-def diff_ledger(ledger: Path, history_dir: Path, *, against: str | None = None,
-                today: date | None = None, notice: Path | str | None = None) -> LedgerDiff:
-    """What changed in ``ledger`` since its last notice (or since ``against``).
-
-    Raises ``UnreadableLedgerError`` for an unusable ledger and ``SnapshotError`` when there
-    is nothing to compare with.
+def diff_report(report: Report, history_dir: Path, *, against: str | None = None,
+                notice: Path | str | None = None) -> LedgerDiff:
+    """What changed in the analysed ledger of ``report`` since its last notice (or since
+    ``against``). Raises ``SnapshotError`` when there is nothing to compare with.
+    (``pipeline.diff_ledger`` reads the ledger first.)
     """
-    from .pipeline import analyse  # pipeline imports this module for its warnings
-
-    ledger = Path(ledger)
-    report = analyse(ledger, today)
+    ledger = report.ledger.path
     content = snapshot_content(report.ledger, report.stats)
     if against is not None:
         baseline = Baseline(resolve_against(history_dir, ledger, against, notice), False)

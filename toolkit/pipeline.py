@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from .count import count
-from .history import history_findings
+from .history import LedgerDiff, diff_report, history_findings
 from .model import Report
 from .read import read_ledger
 from .validate import validate
@@ -27,3 +27,13 @@ def analyse(path: Path | str, today: date | None = None, *,
     if history_dir is not None:
         findings += history_findings(ledger, stats, history_dir, notice)
     return Report(ledger=ledger, findings=findings, stats=stats)
+
+
+def diff_ledger(ledger: Path | str, history_dir: Path, *, against: str | None = None,
+                today: date | None = None, notice: Path | str | None = None) -> LedgerDiff:
+    """What changed in ``ledger`` since its last notice (or since ``against``).
+
+    Raises ``UnreadableLedgerError`` for an unusable ledger and ``SnapshotError`` when there
+    is nothing to compare with.
+    """
+    return diff_report(analyse(ledger, today), history_dir, against=against, notice=notice)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,9 +26,11 @@ from .model import Counts, Problem, Report, round_amount
 from .names import STATS, STATS_SUFFIX
 from .names import stats_path_for as stats_path_for  # re-exported: callers find it here
 from .normalize import format_cn_date, is_overdue
-from .xlsx_out import MAX_CELL_UNITS, cell_name, fit_cell_text, new_workbook
 from .xlsx_out import TRUNCATION_MARK as TRUNCATION_MARK  # re-exported for the tests
 from .xlsx_out import WORKBOOK_OPTIONS as WORKBOOK_OPTIONS  # re-exported for rollup
+from .xlsx_out import SheetWriter as SheetWriter  # re-exported: the other workbooks use it
+from .xlsx_out import WorkbookBytes as WorkbookBytes
+from .xlsx_out import new_workbook
 
 SHEET_OVERVIEW = "总览"
 SHEET_OVERDUE = "逾期清单"
@@ -40,61 +41,12 @@ COUNT_HEADERS = ("问题数", "已完成", "正在整改", "未完成", "长期�
                  "完成率（%）", "追赃挽损（万元）")
 RATE_FORMAT = '0.0"%"'  # the value stays 43.2, as in ``stats --json``; Excel shows 43.2%
 DATE_FORMAT = 'yyyy"年"m"月"d"日"'
-_RETURN_CODES = {-1: "超出 Excel 表格范围，未写入", -2: "文字超出单元格长度上限，已截断",
-                 -3: "链接过长，未写入", -4: "内容为空，未写入"}
+
 
 
 def is_stats_file(path: Path) -> bool:
     """True for a statistics workbook of ours (an .xlsx that is never a ledger)."""
     return Path(path).name.endswith(STATS_SUFFIX)
-
-
-class SheetWriter:
-    """An xlsxwriter worksheet whose every write is checked; problems become notes."""
-
-    def __init__(self, worksheet, notes: list[str]):
-        self.ws = worksheet
-        self.notes = notes
-
-    def _check(self, code: int, row: int, col: int) -> None:
-        if code:
-            what = _RETURN_CODES.get(code, f"写入失败（代码 {code}）")
-            self.notes.append(f"{self.ws.name} {cell_name(row, col)}：{what}")
-
-    def text(self, row: int, col: int, value: object, fmt=None) -> None:
-        text, cut = fit_cell_text(value)
-        if cut:
-            self.notes.append(f"{self.ws.name} {cell_name(row, col)}：文字超出 Excel 单元格长度上限"
-                              f"（{MAX_CELL_UNITS} 字），已截断并在末尾注明")
-        if text:
-            self._check(self.ws.write_string(row, col, text, fmt), row, col)
-        elif fmt is not None:
-            self._check(self.ws.write_blank(row, col, None, fmt), row, col)
-
-    def number(self, row: int, col: int, value: float | int | None, fmt=None) -> None:
-        if value is None:
-            self.text(row, col, "-", fmt)
-        else:
-            self._check(self.ws.write_number(row, col, value, fmt), row, col)
-
-    def day(self, row: int, col: int, value: date | datetime | None, fmt=None) -> None:
-        if value is None:
-            self.text(row, col, "", fmt)
-            return
-        if not isinstance(value, datetime):
-            value = datetime.combine(value, datetime.min.time())
-        self._check(self.ws.write_datetime(row, col, value, fmt), row, col)
-
-    def chart(self, row: int, col: int, chart) -> None:
-        self._check(self.ws.insert_chart(row, col, chart), row, col)
-
-
-@dataclass(frozen=True)
-class WorkbookBytes:
-    """Workbook bytes, plus notes about anything that could not be written as it was."""
-
-    data: bytes
-    notes: tuple[str, ...] = ()
 
 
 def counts_values(counts: Counts) -> tuple[int | float | None, ...]:

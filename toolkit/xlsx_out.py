@@ -15,6 +15,8 @@ roll-up and the change workbook:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from .names import MARK_PROPERTY
@@ -82,3 +84,55 @@ def cell_name(row: int, col: int) -> str:
         col, rem = divmod(col - 1, 26)
         letters = chr(65 + rem) + letters
     return f"{letters}{row + 1}"
+
+
+_RETURN_CODES = {-1: "超出 Excel 表格范围，未写入", -2: "文字超出单元格长度上限，已截断",
+                 -3: "链接过长，未写入", -4: "内容为空，未写入"}
+
+
+class SheetWriter:
+    """An xlsxwriter worksheet whose every write is checked; problems become notes."""
+
+    def __init__(self, worksheet, notes: list[str]):
+        self.ws = worksheet
+        self.notes = notes
+
+    def _check(self, code: int, row: int, col: int) -> None:
+        if code:
+            what = _RETURN_CODES.get(code, f"写入失败（代码 {code}）")
+            self.notes.append(f"{self.ws.name} {cell_name(row, col)}：{what}")
+
+    def text(self, row: int, col: int, value: object, fmt=None) -> None:
+        text, cut = fit_cell_text(value)
+        if cut:
+            self.notes.append(f"{self.ws.name} {cell_name(row, col)}：文字超出 Excel 单元格长度上限"
+                              f"（{MAX_CELL_UNITS} 字），已截断并在末尾注明")
+        if text:
+            self._check(self.ws.write_string(row, col, text, fmt), row, col)
+        elif fmt is not None:
+            self._check(self.ws.write_blank(row, col, None, fmt), row, col)
+
+    def number(self, row: int, col: int, value: float | int | None, fmt=None) -> None:
+        if value is None:
+            self.text(row, col, "-", fmt)
+        else:
+            self._check(self.ws.write_number(row, col, value, fmt), row, col)
+
+    def day(self, row: int, col: int, value: date | datetime | None, fmt=None) -> None:
+        if value is None:
+            self.text(row, col, "", fmt)
+            return
+        if not isinstance(value, datetime):
+            value = datetime.combine(value, datetime.min.time())
+        self._check(self.ws.write_datetime(row, col, value, fmt), row, col)
+
+    def chart(self, row: int, col: int, chart) -> None:
+        self._check(self.ws.insert_chart(row, col, chart), row, col)
+
+
+@dataclass(frozen=True)
+class WorkbookBytes:
+    """Workbook bytes, plus notes about anything that could not be written as it was."""
+
+    data: bytes
+    notes: tuple[str, ...] = ()
