@@ -23,7 +23,7 @@ from docx import Document
 from typer.testing import CliRunner
 
 from hostile_corpus import CASES, ERRORS, OK, UNUSABLE, build_corpus
-import toolkit.read
+import toolkit.read_xlsx
 from toolkit.cli import app
 from toolkit.errors import UnreadableLedgerError
 from toolkit.read import read_ledger
@@ -94,7 +94,7 @@ def test_check_json_reports_the_findings(corpus, case):
 def test_reader_raises_only_its_own_errors_within_a_memory_bound(corpus, case, monkeypatch):
     # Tracing makes each of the row bomb's million empty rows cost ten times more; memory per
     # row is flat, so a lower row limit shows the same peak in a fifth of the rows.
-    monkeypatch.setattr(toolkit.read, "MAX_ROWS", 200_000)
+    monkeypatch.setattr(toolkit.read_xlsx, "MAX_ROWS", 200_000)
     tracemalloc.start()
     try:
         try:
