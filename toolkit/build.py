@@ -18,22 +18,8 @@ BUILT = "built"  # notice written
 INVALID = "invalid"  # ledger has errors: previous notice kept
 UNUSABLE = "unusable"  # file cannot be read, or output cannot be written
 
-LEDGER_SUFFIXES = (".xlsx",)
-
-
-def is_ledger_file(path: Path) -> bool:
-    """An .xlsx that is not an owner/lock/temp file of Excel, WPS, LibreOffice or ours."""
-    name = path.name
-    if name.startswith(("~$", ".~lock.", ".~toolkit-", ".")) or name.endswith(("#", ".tmp")):
-        return False
-    # Our own workbooks (statistics, findings report) when OUTDIR is the ledger folder.
-    if name.endswith((STATS_SUFFIX, REPORT_SUFFIX)):
-        return False
-    return path.suffix.lower() in LEDGER_SUFFIXES
-
-
-def find_ledgers(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_ledger_file(p))
+# Discovery lives in discover.py; imported here so that existing callers keep working.
+from .discover import LEDGER_SUFFIXES, discover_ledgers, find_ledgers, is_ledger_file  # noqa: E402,F401
 
 
 def notice_path_for(ledger: Path, out_dir: Path) -> Path:
@@ -64,7 +50,8 @@ class BuildResult:
 
 def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
                  template: Path | None = None, pdf: bool = False,
-                 today: date | None = None, records: bool = True) -> BuildResult:
+                 today: date | None = None, records: bool = True,
+                 sheet: str | None = None) -> BuildResult:
     """Analyse ``ledger`` and, if it has no errors, write its notice to ``target`` atomically.
 
     A ledger with errors leaves any previous notice untouched. With ``records`` (the default)
@@ -75,7 +62,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
     ledger, target = Path(ledger), Path(target)
     history_dir = history_root(target.parent) if records else None
     try:
-        report = analyse(ledger, today, history_dir=history_dir)
+        report = analyse(ledger, today, history_dir=history_dir, sheet=sheet)
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, problem=exc)
     if not report.ok:

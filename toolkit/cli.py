@@ -94,6 +94,7 @@ def check(
     out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out",
                                  help="通报输出文件夹，默认 out/；与其中的通报记录比较，"
                                       "状态倒退、时限延后、问题消失列为警告"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """校验台账：逐格列出错误和警告。退出码 0 无错误，1 有错误，2 文件无法使用。"""
     from .errors import ToolkitError
@@ -103,7 +104,7 @@ def check(
     results, rows, code = [], [], EXIT_OK
     for ledger in ledgers:
         try:
-            report = analyse(ledger, history_dir=history_root(out_dir))
+            report = analyse(ledger, history_dir=history_root(out_dir), sheet=sheet)
         except ToolkitError as exc:
             code = max(code, EXIT_UNUSABLE)
             results.append({"file": str(ledger), "usable": False, "message": exc.message,
@@ -137,6 +138,7 @@ def check(
 def stats(
     ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """统计台账：总数、已完成、正在整改、未完成、长期坚持、逾期，按类别和责任部门分列。"""
     from .count import stats_to_dict
@@ -144,7 +146,7 @@ def stats(
     from .pipeline import analyse
 
     try:
-        report = analyse(ledger)
+        report = analyse(ledger, sheet=sheet)
     except ToolkitError as exc:
         _fail(exc.message)
         raise typer.Exit(EXIT_UNUSABLE)
@@ -225,6 +227,7 @@ def render(
     kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
     template: Optional[Path] = typer.Option(None, "--template", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
     from .build import build_notice, notice_path_for
@@ -234,7 +237,7 @@ def render(
     if target.suffix.lower() != ".docx":
         _fail(f"{target.name}：输出文件名须以 .docx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
-    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf)
+    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf, sheet=sheet)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -247,15 +250,19 @@ def build(
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
-    from .build import BUILT, INVALID, build_notice, find_ledgers, notice_path_for
+    from .build import BUILT, INVALID, build_notice, notice_path_for
+    from .discover import discover_ledgers
 
     _check_kind(kind)
     if not folder.is_dir():
         _fail(f"{folder}：文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
-    ledgers = find_ledgers(folder)
+    discovery = discover_ledgers(folder)
+    ledgers = list(discovery.ledgers)
+    for warning in discovery.warnings:
+        _fail(f"警告：{warning}")
     if not ledgers:
-        _fail(f"{folder}：文件夹中没有台账（.xlsx）")
+        _fail(f"{folder}：文件夹中没有台账（.xlsx、.xls、.et、.ods 等）")
         raise typer.Exit(EXIT_UNUSABLE)
     results = []
     with typer.progressbar(ledgers, label="生成通报", file=sys.stderr) as bar:

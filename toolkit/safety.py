@@ -104,16 +104,26 @@ def describe_foreign(head: bytes) -> str:
         return "这是网页（HTML）文件"
     if text.startswith(b"<?xml"):
         return "这是 XML 文本文件（可能是另存为“XML 电子表格 2003”）"
-    for codec in ("utf-8", "gb18030", "utf-16"):
-        try:
-            decoded = head.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        if decoded and all(ch.isprintable() or ch in "\r\n\t" for ch in decoded[:-1]):
-            if any(sep in decoded for sep in (",", "\t", "，")):
-                return "这是文本文件（CSV 等逗号/制表符分隔的表格），请在 Excel/WPS 中另存为 .xlsx"
-            return "这是纯文本文件"
+    decoded = _as_text(text)
+    if decoded is not None:
+        if any(sep in decoded for sep in (",", "\t", "，")):
+            return "这是文本文件（CSV 等逗号/制表符分隔的表格），请在 Excel/WPS 中另存为 .xlsx"
+        return "这是纯文本文件"
     return "文件格式无法识别"
+
+
+def _as_text(head: bytes) -> str | None:
+    """``head`` as text when it is printable UTF-8 or GB18030 (its last character may be cut)."""
+    for codec in ("utf-8", "gb18030"):
+        for cut in range(4):
+            try:
+                decoded = head[: len(head) - cut].decode(codec)
+            except UnicodeDecodeError:
+                continue
+            if decoded and all(ch.isprintable() or ch in "\r\n\t" for ch in decoded):
+                return decoded
+            break
+    return None
 
 
 # ---------------------------------------------------------------- zip containers

@@ -38,7 +38,7 @@ def validate(ledger: Ledger, today: date | None = None) -> tuple[Finding, ...]:
     has_status = "status" in ledger.columns
     numbers: dict[str, list[Problem]] = defaultdict(list)
     for p in ledger.problems:
-        if not p.problem:
+        if not p.problem and "problem" in ledger.columns:  # a missing column is one error
             findings.append(finding("missing_problem", ERROR, p, "problem",
                                     "具体问题为空：每一行都要写明问题内容"))
         if has_status and p.status_state == "empty":
