@@ -37,9 +37,15 @@ from .read_raw import (
 # ledger has about a million cells, seven million characters and under a million distinct texts.
 MAX_ROWS = 1_048_576
 MAX_CELLS_PER_ROW = 16_384
-MAX_CELLS = 20_000_000
+MAX_CELLS = 4_000_000  # cell elements: 200,000 rows of 20 columns; a 50,000-row ledger has 1 M
 MAX_TEXT_CHARS = 50_000_000  # shared strings, and again the text of the cells kept
 MAX_SHARED_STRINGS = 1_500_000
+# What a real ledger's XML needs per byte of zip: its cells carry text that compresses a few
+# times at most (a 3.8 MB 50,000-row ledger has 0.2 cells per byte, a shared string takes
+# dozens of bytes). Bombs are made of repeats that compress a thousandfold: the elements and
+# strings a member may hold are bounded by its compressed size, with a floor for small files.
+ELEMENTS_BASE, ELEMENTS_PER_BYTE = 200_000, 1.0
+STRINGS_BASE, STRINGS_PER_BYTE = 50_000, 0.1
 MAX_EMPTY_SHARED_STRINGS = 100_000  # Excel writes none; a bomb of empty <si/> writes millions
 
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -114,7 +120,10 @@ class _Reader(ExcelReader):
             return
         strings: list[str] = []
         chars = empty = 0
-        with self.archive.open(ct.PartName[1:]) as src:
+        member = ct.PartName[1:]
+        limit = min(MAX_SHARED_STRINGS,
+                    STRINGS_BASE + STRINGS_PER_BYTE * self.archive.getinfo(member).compress_size)
+        with self.archive.open(member) as src:
             for si in _safe_iterparse(src, (_SHARED_STRING,)):
                 text = _text_content(si)
                 chars += len(text) + 1  # an empty string still costs a slot
@@ -124,8 +133,8 @@ class _Reader(ExcelReader):
                         raise TooBig("共享字符串中的空字符串数量")
                 if chars > MAX_TEXT_CHARS:
                     raise TooBig("共享字符串的文字总量")
-                if len(strings) >= MAX_SHARED_STRINGS:
-                    raise TooBig("共享字符串数量")
+                if len(strings) >= limit:
+                    raise TooBig("共享字符串数量（相对文件大小）")
                 strings.append(text)
         self.shared_strings = strings
 
@@ -165,9 +174,10 @@ class _SheetState:
     """What one pass over a sheet's XML accumulates (kept apart to keep the loop readable)."""
 
     __slots__ = ("rows", "formulas", "merges", "columns_cut", "row_elements", "cell_elements",
-                 "text_chars", "budget")
+                 "text_chars", "budget", "max_elements")
 
-    def __init__(self) -> None:
+    def __init__(self, max_elements: float) -> None:
+        self.max_elements = max_elements
         self.rows: list[tuple[int, dict[int, object]]] = []
         self.formulas: dict[int, dict[int, bool]] = {}
         self.merges: list[tuple[int, int, int, int]] = []
@@ -179,7 +189,11 @@ class _SheetState:
 def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> RawSheet:
     # Read-only worksheets keep the archive member path and shared strings privately; the
     # workbook attributes used are stable across openpyxl 3.1.x (pinned in pyproject).
-    state = _SheetState()
+    try:
+        packed = ws.parent._archive.getinfo(ws._worksheet_path).compress_size
+    except (AttributeError, KeyError):
+        packed = MAX_CELLS
+    state = _SheetState(ELEMENTS_BASE + ELEMENTS_PER_BYTE * packed)
     row_number = 0
     with warnings.catch_warnings(), ws._get_source() as source:
         warnings.simplefilter("ignore")
@@ -225,6 +239,8 @@ def _read_row(element, row_number: int, shared: list[str], wb, state: _SheetStat
     state.cell_elements += cells_here
     if cells_here > MAX_CELLS_PER_ROW or state.cell_elements > MAX_CELLS:
         raise TooBig("单元格数量")
+    if state.cell_elements + state.row_elements > state.max_elements:
+        raise TooBig("单元格数量（相对文件大小）")
     if not cells_here:
         state.budget.add_rows(1, 0)
         return
