@@ -75,7 +75,8 @@ def _ods_cell(value, span: str = "") -> str:
     if isinstance(value, bool):
         return f'<table:table-cell{span} office:value-type="boolean" office:boolean-value="{str(value).lower()}"/>'
     if isinstance(value, (int, float)):
-        return f'<table:table-cell{span} office:value-type="float" office:value="{value}"><text:p>{value}</text:p></table:table-cell>'
+        return (f'<table:table-cell{span} office:value-type="float" office:value="{value}">'
+                f"<text:p>{value}</text:p></table:table-cell>")
     if isinstance(value, (datetime, date)):
         return (f'<table:table-cell{span} office:value-type="date" office:date-value="{value:%Y-%m-%d}">'
                 f'<text:p>{value:%Y-%m-%d}</text:p></table:table-cell>')

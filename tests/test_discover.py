@@ -59,3 +59,11 @@ def test_build_reads_an_xls_beside_a_stale_xlsx(tmp_path):
     assert "台账.xlsx 与 台账.xls 同名" in result.output
     assert (out / "台账.docx").exists() and (out / "乙单位.docx").exists()
     assert "5" in result.output  # the .xls's five problems, not the stale one's one
+
+
+def test_a_csv_ledger_in_the_folder_is_named_not_read(tmp_path):
+    (tmp_path / "台账.csv").write_text("序号,具体问题\n1,问题\n", encoding="utf-8")
+    (tmp_path / "通报.docx").write_bytes(b"notice")  # the toolkit's own output: no warning
+    found = discover_ledgers(tmp_path)
+    assert found.ledgers == ()
+    assert found.warnings == ("台账.csv：是CSV 文本，不是台账格式，未读取（请在 Excel/WPS 中另存为 .xlsx）",)

@@ -124,3 +124,41 @@ def test_doc_97_named_xls_says_word(tmp_path):
     with pytest.raises(NotAWorkbookError) as info:
         read_ledger(path)
     assert "Word" in info.value.message
+
+
+def _xlsb_record(kind: int, body: bytes) -> bytes:
+    head = bytes([kind]) if kind < 128 else bytes([(kind & 0x7F) | 0x80, kind >> 7])
+    return head + bytes([len(body)]) + body
+
+
+def test_xlsb_sparse_grid_is_refused_from_its_records(tmp_path):
+    import struct
+    import zipfile
+
+    from toolkit.read_calamine import _xlsb_records
+
+    sheet = (_xlsb_record(0, struct.pack("<I", 0) + b"\0" * 8)
+             + _xlsb_record(7, struct.pack("<I", 0) + b"\0" * 8)
+             + _xlsb_record(0, struct.pack("<I", 1_000_000) + b"\0" * 8)
+             + _xlsb_record(5, struct.pack("<I", 16_000) + b"\0" * 12))
+    assert [kind for kind, _ in _xlsb_records(sheet)] == [0, 7, 0, 5]
+    path = tmp_path / "稀疏.xlsb"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"")
+        z.writestr("xl/worksheets/sheet1.bin", sheet)
+    with pytest.raises(UnreadableLedgerError) as info:
+        read_ledger(path)
+    assert "稀疏.xlsb" in info.value.message and "拒绝读取" in info.value.message
+
+
+def test_broken_xlsb_is_one_clear_line(tmp_path):
+    import zipfile
+
+    path = tmp_path / "坏.xlsb"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"\x00\x01garbage")
+    with pytest.raises(UnreadableLedgerError) as info:
+        read_ledger(path)
+    assert "坏.xlsb" in info.value.message and "\n" not in info.value.message

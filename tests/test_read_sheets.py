@@ -12,7 +12,6 @@ from toolkit.cli import app
 from toolkit.errors import NoHeaderError
 from toolkit.pipeline import analyse
 from toolkit.read import read_ledger
-from toolkit.validate import validate
 
 runner = CliRunner()
 

@@ -16,6 +16,9 @@ from pathlib import Path
 # .xlsx and .xlsm (OOXML), .xls (Excel 97-2003, older WPS), .xlsb (Excel binary), .ods
 # (LibreOffice), .et (WPS; read when it holds a BIFF or OOXML workbook, as WPS writes by default).
 LEDGER_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".et")
+# Tables a clerk may drop into the folder that are not workbooks: said once, never read.
+FOREIGN_TABLES = {".csv": "CSV 文本", ".txt": "文本文件", ".numbers": "Numbers 表格",
+                  ".wps": "WPS 文字文档", ".doc": "Word 文档", ".docx": "Word 文档"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,10 @@ def discover_ledgers(folder: Path) -> Discovery:
     by_stem: dict[str, list[tuple[float, Path]]] = {}
     for path in sorted(Path(folder).iterdir()):
         if not is_ledger_file(path):
+            what = FOREIGN_TABLES.get(path.suffix.lower())
+            if what and not path.name.startswith(("~$", ".")) and _looks_like_ledger_name(path):
+                warnings.append(f"{path.name}：是{what}，不是台账格式，未读取"
+                                "（请在 Excel/WPS 中另存为 .xlsx）")
             continue
         try:
             info = path.stat()
@@ -67,6 +74,12 @@ def discover_ledgers(folder: Path) -> Discovery:
 
 def find_ledgers(folder: Path) -> list[Path]:
     return list(discover_ledgers(folder).ledgers)
+
+
+def _looks_like_ledger_name(path: Path) -> bool:
+    # Notices (.docx) live in the output folder, which may be this one: only a file whose name
+    # says it is a ledger is worth a warning.
+    return path.suffix.lower() in (".csv", ".numbers") or "台账" in path.stem
 
 
 def _stem_key(path: Path) -> str:

@@ -133,7 +133,8 @@ def _is_example(title: str) -> bool:
 def _choose_sheet(path: Path, book: RawBook, meta_index: int | None,
                   findings: list[Finding]) -> int:
     """The first visible sheet with a header, instruction/example sheets last; hidden never."""
-    candidates, hidden = [], []
+    candidates: list[int] = []
+    hidden: list[int] = []
     for i, entry in enumerate(book.sheets):
         if i == meta_index or not entry.has_cells:
             continue

@@ -51,9 +51,9 @@ class CalamineBook:
     def _load(self, index: int, nrows: int | None) -> RawSheet:
         sheet = self._wb.get_sheet_by_index(index)
         grid = sheet.to_python(skip_empty_area=False, nrows=nrows)
-        rows = []
+        rows: list[tuple[int, dict[int, object]]] = []
         for r, values in enumerate(grid, start=1):
-            cells = {c: v for c, v in enumerate(values[:MAX_COLUMNS], start=1) if _kept(v)}
+            cells: dict[int, object] = {c: v for c, v in enumerate(values[:MAX_COLUMNS], start=1) if _kept(v)}
             if cells:
                 rows.append((r, cells))
         cut = any(_kept(v) for values in grid for v in values[MAX_COLUMNS:])
@@ -141,7 +141,7 @@ def _biff_extents(stream: bytes) -> list[tuple[int, int, int]]:
 
 
 # XLSB: records are (type varint, length varint, body); BrtRowHdr (0) starts with the row
-# u32, cell records (1-11, 1 being a blank) with the column u32.
+# u32, cell records (1-11 and 62, 1 being a blank) with the column u32 (MS-XLSB 2.4).
 def _xlsb_records(stream: bytes) -> Iterator[tuple[int, int]]:
     offset, end = 0, len(stream)
     while offset < end:
@@ -178,7 +178,7 @@ def _xlsb_extents(archive: zipfile.ZipFile) -> list[tuple[int, int, int]]:
                 raise TooBig("记录数量")
             if kind == 0 and body + 4 <= len(stream):
                 row = struct.unpack_from("<I", stream, body)[0]
-            elif 2 <= kind <= 11 and body + 4 <= len(stream):
+            elif (2 <= kind <= 11 or kind == 62) and body + 4 <= len(stream):  # 62: rich text
                 values += 1
                 max_row = max(max_row, row)
                 max_col = max(max_col, struct.unpack_from("<I", stream, body)[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from openpyxl.utils.cell import get_column_letter
 
 from . import normalize as nz
@@ -89,7 +91,7 @@ def read_meta(sheet: RawSheet, findings: list[Finding]) -> Meta:
             continue
         values[key], cells_of[key] = raw, ref
 
-    fields: dict[str, object] = {}
+    fields: dict[str, Any] = {}
     for key, raw_value in values.items():
         if key in _DATE_KEYS:
             day = nz.parse_day(raw_value)

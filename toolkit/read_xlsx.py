@@ -13,7 +13,7 @@ except that Excel's ``_xHHHH_`` escapes are decoded as Excel decodes them (openp
 from __future__ import annotations
 
 import warnings
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from lxml import etree
 from openpyxl.reader.excel import ExcelReader
@@ -234,7 +234,8 @@ _COLUMNS: dict[str, int] = {}  # column letters -> number; at most 16,384 entrie
 
 
 def _read_row(element, row_number: int, shared: list[str], wb, state: _SheetState) -> None:
-    # The hot loop of reading a big ledger: one function, locals bound once per row.
+    # The hot loop of reading a big ledger, one function on purpose: a call per cell (value
+    # conversion apart) cost more than the parse itself; locals are bound once per row.
     cells_here = len(element)
     state.cell_elements += cells_here
     if cells_here > MAX_CELLS_PER_ROW or state.cell_elements > MAX_CELLS:
@@ -261,7 +262,9 @@ def _read_row(element, row_number: int, shared: list[str], wb, state: _SheetStat
         else:
             column += 1
         # One walk over the children: lxml's find()/findtext() cost more than the parse.
-        text = formula = inline = None
+        text: str | None = None
+        formula = False
+        inline = None
         for child in cell:
             tag = child.tag
             if tag == _VALUE:
@@ -272,9 +275,10 @@ def _read_row(element, row_number: int, shared: list[str], wb, state: _SheetStat
             elif tag == _INLINE:
                 if inline is None:
                     inline = child
-        if text is None and formula is None and inline is None:
+        if text is None and not formula and inline is None:
             continue  # formatted but empty: by far the most common cell
         kind = cell.get("t", "n")
+        value: Any
         if kind == "inlineStr":
             value = _text_content(inline) if inline is not None else None
         else:
