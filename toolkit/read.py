@@ -31,6 +31,8 @@ __all__ = ["META_KEYS", "META_LABELS", "META_SHEET_NAMES", "clean_category", "cl
 
 # Sheets whose name says they explain the ledger rather than hold it; they often carry the
 # header and an example row, and must never win over the real ledger sheet.
+FORMAT_NAMES = {"xlsx": " Excel 工作簿", "xls": " Excel 97-2003（.xls/.et）工作簿",
+                "xlsb": " Excel 二进制（.xlsb）工作簿", "ods": " OpenDocument（.ods）表格"}
 EXAMPLE_SHEET_WORDS = ("说明", "示例", "样表", "样例", "范例", "模板", "填表", "填报要求", "例子")
 
 
@@ -70,9 +72,9 @@ def _read_guarded(path: Path, handle: BinaryIO, kind: str, sheet: str | None) ->
         # openpyxl re-raises defusedxml's refusal (a ValueError) as a plain ValueError.
         if any("Forbidden" in n or "DTD" in n or "Entities" in n for n in names):
             raise UnsafeXmlError(path, "含有 DOCTYPE/实体声明，出于安全原因拒绝读取") from exc
-        what = "旧版 .xls/.et 工作簿" if kind == "xls" else f"{kind} 工作簿"
         raise UnreadableLedgerError(
-            path, f"文件已损坏或不是有效的{what}，无法读取（{type(exc).__name__}）") from exc
+            path, f"文件已损坏或不是有效的{FORMAT_NAMES.get(kind, kind)}，无法读取（{type(exc).__name__}）"
+        ) from exc
 
 
 def _open_book(handle: BinaryIO, kind: str) -> RawBook:
