@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -162,3 +163,14 @@ def test_broken_xlsb_is_one_clear_line(tmp_path):
     with pytest.raises(UnreadableLedgerError) as info:
         read_ledger(path)
     assert "坏.xlsb" in info.value.message and "\n" not in info.value.message
+
+
+def test_bundled_xls_sample_reads_without_errors(tmp_path):
+    from pathlib import Path
+
+    sample = Path(__file__).resolve().parent.parent / "ledgers" / "市体育局巡察整改台账.xls"
+    report = analyse(sample, TODAY)
+    assert report.ledger.meta.unit == "市体育局" and not report.errors
+    assert report.stats.overall.total == 5 and report.stats.overall.recovered_wan == Decimal("0.35")
+    assert [p.category for p in report.ledger.problems][1:3] == ["落实意识形态工作责任制不到位",
+                                                                 "公共体育服务效能不高"]
