@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import struct
 import shutil
 from datetime import datetime
 from decimal import Decimal
@@ -174,3 +175,57 @@ def test_bundled_xls_sample_reads_without_errors(tmp_path):
     assert report.stats.overall.total == 5 and report.stats.overall.recovered_wan == Decimal("0.35")
     assert [p.category for p in report.ledger.problems][1:3] == ["落实意识形态工作责任制不到位",
                                                                  "公共体育服务效能不高"]
+
+
+def test_xls_shared_string_lengths_are_read_across_continue_records(tmp_path):
+    import xlwt
+
+    from toolkit.read_calamine import _BIFF_SST, _sst_lengths
+    from toolkit.safety import ole_stream
+
+    texts = [f"{i}" + "长" * (i * 37 % 3000) + ("abc" * (i % 5)) for i in range(300)]
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("s")
+    for i, text in enumerate(texts):
+        sheet.write(i, 0, text)
+    path = tmp_path / "长.xls"
+    book.save(str(path))
+    stream = ole_stream(path.read_bytes(), "Workbook")
+    offset = 0
+    while True:  # find the SST record
+        kind, length = struct.unpack_from("<HH", stream, offset)
+        if kind == _BIFF_SST:
+            break
+        offset += 4 + length
+    assert sorted(_sst_lengths(stream, offset + 4, length)) == sorted(len(t) for t in texts)
+
+
+def test_xls_long_text_repeated_in_many_cells_is_refused(tmp_path):
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("整改台账")
+    for c, text in enumerate(HEADER):
+        sheet.write(0, c, text)
+    long_text = "长" * 30_000
+    for r in range(1, 2_000):
+        sheet.write(r, 2, long_text)  # one shared string, 2,000 cells: 60 M characters
+    path = tmp_path / "文字.xls"
+    book.save(str(path))
+    assert path.stat().st_size < 200_000
+    with pytest.raises(UnreadableLedgerError) as info:
+        read_ledger(path)
+    assert "文字总量" in info.value.message
+
+
+def test_ods_long_text_repeated_over_cells_is_refused(tmp_path):
+    header = "".join(f'<table:table-cell office:value-type="string"><text:p>{h}</text:p></table:table-cell>'
+                     for h in HEADER)
+    bomb = ('<table:table table:name="整改台账"><table:table-row>' + header + "</table:table-row>"
+            '<table:table-row table:number-rows-repeated="100"><table:table-cell '
+            'table:number-columns-repeated="100" office:value-type="string"><text:p>' + "长" * 9000
+            + "</text:p></table:table-cell></table:table-row></table:table>")
+    path = write_ods_tables(tmp_path / "文字.ods", [bomb])
+    with pytest.raises(UnreadableLedgerError) as info:
+        read_ledger(path)
+    assert "文字总量" in info.value.message

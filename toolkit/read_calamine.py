@@ -21,6 +21,9 @@ GRID_BASE = 2_000_000  # cells; each is some 32 bytes inside calamine
 GRID_RATIO = 8
 MAX_GRID = 8_000_000
 MAX_RECORDS = 8_000_000  # file records or XML elements walked by the counting pass
+# calamine gives every cell its own copy of its text: a long shared string referenced by a
+# million cells is a million copies. The text all cells hold together is bounded as in .xlsx.
+MAX_TEXT_CHARS = 50_000_000
 
 
 class CalamineBook:
@@ -103,13 +106,17 @@ def _zip_extents(data: bytes, scan) -> list[tuple[int, int, int]]:
 # column u16. Blank cells (BLANK, MULBLANK) do not reach calamine's grid.
 _BIFF_BOF, _BIFF_EOF = 0x0809, 0x000A
 _BIFF_CELLS = {0x00FD, 0x0203, 0x027E, 0x0006, 0x0205, 0x0204, 0x00D6}  # LABELSST, NUMBER, RK …
-_BIFF_MULRK = 0x00BD
+_BIFF_MULRK, _BIFF_SST, _BIFF_CONTINUE, _BIFF_LABELSST, _BIFF_LABEL = 0x00BD, 0x00FC, 0x003C, 0x00FD, 0x0204
 
 
 def _biff_extents(stream: bytes) -> list[tuple[int, int, int]]:
-    """(cells with a value, rows spanned, columns spanned) of each sheet of a BIFF stream."""
+    """(cells with a value, rows spanned, columns spanned) of each sheet of a BIFF stream.
+
+    Also adds up the characters of every text cell (a shared string once per cell that shows it).
+    """
     extents = []
-    values = max_row = max_col = 0
+    values = max_row = max_col = text = 0
+    sst: list[int] = []
     offset, records, end = 0, 0, len(stream) - 4
     unpack = struct.unpack_from
     while offset <= end:
@@ -119,9 +126,19 @@ def _biff_extents(stream: bytes) -> list[tuple[int, int, int]]:
         records += 1
         if records > MAX_RECORDS:
             raise TooBig("记录数量")
+        if kind == _BIFF_SST:
+            sst = _sst_lengths(stream, body, length)
+            continue
         if kind in _BIFF_CELLS and length >= 4:
             row, col = unpack("<HH", stream, body)
             values += 1
+            if kind == _BIFF_LABELSST and length >= 10:
+                index = unpack("<I", stream, body + 6)[0]
+                text += sst[index] if index < len(sst) else 0
+            elif kind == _BIFF_LABEL and length >= 8:
+                text += unpack("<H", stream, body + 6)[0]
+            if text > MAX_TEXT_CHARS:
+                raise TooBig("单元格文字总量")
         elif kind == _BIFF_MULRK and length >= 6:
             row, col = unpack("<HH", stream, body)
             last = unpack("<H", stream, body + length - 2)[0]
@@ -138,6 +155,58 @@ def _biff_extents(stream: bytes) -> list[tuple[int, int, int]]:
     if values:
         extents.append((values, max_row + 1, max_col + 1))
     return extents
+
+
+def _sst_lengths(stream: bytes, body: int, length: int) -> list[int]:
+    """The length in characters of each string of the shared string table (SST + CONTINUE).
+
+    MS-XLS 2.4.265 and 2.5.293: a string's header is never split; its characters may run on
+    into the next CONTINUE record, which then starts with a fresh flags byte; rich-text runs and
+    phonetic data that follow may be split anywhere.
+    """
+    segments = [stream[body + 8:body + length]]
+    offset = body + length
+    while offset + 4 <= len(stream):
+        kind, size = struct.unpack_from("<HH", stream, offset)
+        if kind != _BIFF_CONTINUE:
+            break
+        segments.append(stream[offset + 4:offset + 4 + size])
+        offset += 4 + size
+    unique = struct.unpack_from("<I", stream, body + 4)[0] if length >= 8 else 0
+    lengths: list[int] = []
+    seg, pos = 0, 0
+    try:
+        while len(lengths) < unique and seg < len(segments):
+            if pos >= len(segments[seg]):
+                seg, pos = seg + 1, 0
+                continue
+            data = segments[seg]
+            cch, flags = struct.unpack_from("<HB", data, pos)
+            pos += 3
+            runs = struct.unpack_from("<H", data, pos)[0] if flags & 0x08 else 0
+            pos += 2 if flags & 0x08 else 0
+            ext = struct.unpack_from("<I", data, pos)[0] if flags & 0x04 else 0
+            pos += 4 if flags & 0x04 else 0
+            width, remaining = 2 if flags & 0x01 else 1, cch
+            while True:
+                take = min(remaining, (len(segments[seg]) - pos) // width)
+                pos += take * width
+                remaining -= take
+                if not remaining or seg + 1 >= len(segments):
+                    break
+                seg += 1
+                width, pos = (2 if segments[seg][0] & 0x01 else 1), 1
+            skip = 4 * runs + ext
+            while skip and seg < len(segments):
+                step = min(skip, len(segments[seg]) - pos)
+                pos += step
+                skip -= step
+                if skip:
+                    seg, pos = seg + 1, 0
+            lengths.append(cch)
+    except struct.error:
+        pass  # a broken table: calamine will say the file is damaged
+    return lengths
 
 
 # XLSB: records are (type varint, length varint, body); BrtRowHdr (0) starts with the row
@@ -193,7 +262,7 @@ _OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
 
 def _ods_extents(archive: zipfile.ZipFile) -> list[tuple[int, int, int]]:
     extents: list[tuple[int, int, int]] = []
-    values = rows = max_row = max_col = elements = 0
+    values = rows = max_row = max_col = elements = text = 0
     with archive.open("content.xml") as source:
         events = etree.iterparse(source, events=("start", "end"), resolve_entities=False,
                                  no_network=True, load_dtd=False, huge_tree=False)
@@ -210,22 +279,34 @@ def _ods_extents(archive: zipfile.ZipFile) -> list[tuple[int, int, int]]:
                 continue
             if tag == _TABLE + "table-row":
                 repeat = _repeat(element, "number-rows-repeated")
-                cols, row_values = _ods_row(element)
+                cols, row_values, row_text = _ods_row(element)
+                text += row_text * repeat
+                if text > MAX_TEXT_CHARS:
+                    raise TooBig("单元格文字总量")
                 if row_values:
                     values += row_values * repeat
                     max_row = rows + repeat
                     max_col = max(max_col, cols)
                 rows += repeat
-                element.clear()
+                _release(element)
             elif tag == _TABLE + "table":
                 extents.append((values, max_row, max_col))
-                element.clear()
+                _release(element)
     return extents
 
 
-def _ods_row(row) -> tuple[int, int]:
-    """(columns up to the last cell with content, cells with content) of one table row."""
-    col = last = count = 0
+def _release(element) -> None:
+    """Free a parsed element and its earlier siblings, so memory stays flat."""
+    element.clear(keep_tail=True)
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
+
+
+def _ods_row(row) -> tuple[int, int, int]:
+    """(columns up to the last cell with content, cells with content, their characters)."""
+    col = last = count = chars = 0
     for cell in row:
         if not isinstance(cell.tag, str) or not cell.tag.startswith(_TABLE):
             continue
@@ -233,8 +314,9 @@ def _ods_row(row) -> tuple[int, int]:
         if cell.get(_OFFICE + "value-type") is not None or len(cell):
             count += repeat
             last = col + repeat
+            chars += repeat * sum(len(t) for t in cell.itertext())
         col += repeat
-    return last, count
+    return last, count, chars
 
 
 def _repeat(element, name: str) -> int:
