@@ -229,3 +229,21 @@ def test_ods_long_text_repeated_over_cells_is_refused(tmp_path):
     with pytest.raises(UnreadableLedgerError) as info:
         read_ledger(path)
     assert "文字总量" in info.value.message
+
+
+def test_xlsb_long_shared_string_in_many_cells_is_refused(tmp_path):
+    import zipfile
+
+    strings = _xlsb_record(19, b"\0" + struct.pack("<I", 30_000) + "长".encode("utf-16-le") * 10)
+    rows = b"".join(_xlsb_record(0, struct.pack("<I", r) + b"\0" * 8)
+                    + _xlsb_record(7, struct.pack("<I", 2) + b"\0" * 4 + struct.pack("<I", 0))
+                    for r in range(2_000))
+    path = tmp_path / "文字.xlsb"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.bin", b"")
+        z.writestr("xl/sharedStrings.bin", strings)
+        z.writestr("xl/worksheets/sheet1.bin", rows)
+    with pytest.raises(UnreadableLedgerError) as info:
+        read_ledger(path)
+    assert "文字总量" in info.value.message

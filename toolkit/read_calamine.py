@@ -233,9 +233,19 @@ def _xlsb_records(stream: bytes) -> Iterator[tuple[int, int]]:
         offset += length
 
 
+def _xlsb_string_lengths(archive: zipfile.ZipFile) -> list[int]:
+    """Characters of each shared string (BrtSSTItem: flags u8, then cch u32 and the text)."""
+    if "xl/sharedStrings.bin" not in archive.namelist():
+        return []
+    stream = archive.read("xl/sharedStrings.bin")
+    return [struct.unpack_from("<I", stream, body + 1)[0]
+            for kind, body in _xlsb_records(stream) if kind == 19 and body + 5 <= len(stream)]
+
+
 def _xlsb_extents(archive: zipfile.ZipFile) -> list[tuple[int, int, int]]:
     extents = []
-    records = 0
+    records = text = 0
+    sst = _xlsb_string_lengths(archive)
     for info in archive.infolist():
         if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".bin")):
             continue
@@ -251,6 +261,11 @@ def _xlsb_extents(archive: zipfile.ZipFile) -> list[tuple[int, int, int]]:
                 values += 1
                 max_row = max(max_row, row)
                 max_col = max(max_col, struct.unpack_from("<I", stream, body)[0])
+                if kind in (6, 7, 8) and body + 12 <= len(stream):  # BrtCellSt, BrtCellIsst, BrtFmlaString
+                    number = struct.unpack_from("<I", stream, body + 8)[0]
+                    text += (sst[number] if number < len(sst) else 0) if kind == 7 else number
+                    if text > MAX_TEXT_CHARS:
+                        raise TooBig("单元格文字总量")
         extents.append((values, max_row + 1, max_col + 1))
     return extents
 
