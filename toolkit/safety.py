@@ -143,10 +143,34 @@ def _check_zip(path: Path, handle: BinaryIO) -> str:
         raise ZipBombError(
             path, f"解压后大小异常（{total / 2**20:,.0f} MB），疑似压缩炸弹，拒绝读取")
     kind = _zip_kind(path, archive, names)
-    for info in infos:
+    _check_prologs(path, archive)
+    return kind
+
+
+def check_zip_file(path: Path) -> None:
+    """The zip checks of a ledger (size, members, DOCTYPE) for any OOXML file, e.g. a template."""
+    with open_regular(path) as handle:
+        if handle.read(2) != ZIP_MAGIC[:2]:
+            raise NotAWorkbookError(path, "不是 Office 文档（zip）文件")
+        try:
+            handle.seek(0)
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise NotAWorkbookError(path, "文件已损坏或不完整，无法打开") from exc
+        infos = archive.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise ZipBombError(path, f"压缩包内文件过多（{len(infos)} 个），拒绝读取")
+        total = sum(info.file_size for info in infos)
+        if total > MAX_TOTAL_UNCOMPRESSED:
+            raise ZipBombError(
+                path, f"解压后大小异常（{total / 2**20:,.0f} MB），疑似压缩炸弹，拒绝读取")
+        _check_prologs(path, archive)
+
+
+def _check_prologs(path: Path, archive: zipfile.ZipFile) -> None:
+    for info in archive.infolist():
         if info.filename.endswith((".xml", ".rels")) and info.file_size:
             _check_prolog(path, archive, info)
-    return kind
 
 
 def _zip_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> str:
