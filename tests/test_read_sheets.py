@@ -166,3 +166,14 @@ def test_lock_file_beside_the_ledger_is_a_warning(tmp_path, lock, program):
     assert "台账正在被编辑" in finding.message and "通报按最后一次保存的内容生成" in finding.message
     result = runner.invoke(app, ["check", str(path)])
     assert result.exit_code == 0 and "台账正在被编辑" in result.output
+
+
+def test_build_and_render_say_the_ledger_is_open(tmp_path):
+    ledgers = tmp_path / "ledgers"
+    ledgers.mkdir()
+    path = write_ledger(ledgers / "台账.xlsx")
+    (ledgers / ".~lock.台账.xlsx#").write_text("user", encoding="utf-8")
+    result = runner.invoke(app, ["build", str(ledgers), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0 and "LibreOffice" in result.output and "台账正在被编辑" in result.output
+    result = runner.invoke(app, ["render", str(path), "-o", str(tmp_path / "n.docx")])
+    assert result.exit_code == 0 and "台账正在被编辑" in result.output

@@ -190,7 +190,7 @@ def _history_warnings(result) -> list[str]:
     if result.report is None:
         return []
     return [f"{result.ledger.name}：警告：{f.message}" for f in result.report.warnings
-            if f.code.startswith("history_")]
+            if f.code.startswith("history_") or f.code == "ledger_open"]
 
 
 def _print_result(result) -> None:
