@@ -87,29 +87,30 @@ def check_workbook_file(path: Path, handle: BinaryIO | None = None) -> str:
     if head.startswith(OLE_MAGIC):
         return _check_ole(path, handle, size)
     if not head.startswith(ZIP_MAGIC[:2]):
-        raise NotAWorkbookError(path, f"{describe_foreign(head)}，不是 Excel 工作簿")
+        raise NotAWorkbookError(path, describe_foreign(head))
     return _check_zip(path, handle)
 
 
 def describe_foreign(head: bytes) -> str:
-    """What a file that is neither a zip nor an OLE container most likely is."""
+    """What a file that is neither a zip nor an OLE container most likely is, as a message."""
+    resave = "；请在 Excel/WPS 中打开原表格，另存为 .xlsx"
     if head.startswith(b"%PDF"):
-        return "这是 PDF 文件"
+        return "这是 PDF 文件，不是 Excel 工作簿" + resave
     if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
-        return "这是图片文件"
+        return "这是图片文件，不是 Excel 工作簿"
     if head.startswith(b"{\\rtf"):
-        return "这是 RTF 文档"
+        return "这是 RTF 文档，不是 Excel 工作簿"
     text = head.lstrip(b"\xef\xbb\xbf").lstrip()
     if text[:15].lower().startswith((b"<!doctype html", b"<html")):
-        return "这是网页（HTML）文件"
+        return "这是网页（HTML）文件，不是 Excel 工作簿" + resave
     if text.startswith(b"<?xml"):
-        return "这是 XML 文本文件（可能是另存为“XML 电子表格 2003”）"
+        return "这是 XML 文本文件（可能是“XML 电子表格 2003”），不是 Excel 工作簿" + resave
     decoded = _as_text(text)
     if decoded is not None:
         if any(sep in decoded for sep in (",", "\t", "，")):
-            return "这是文本文件（CSV 等逗号/制表符分隔的表格），请在 Excel/WPS 中另存为 .xlsx"
-        return "这是纯文本文件"
-    return "文件格式无法识别"
+            return "这是文本文件（CSV 等逗号/制表符分隔的表格），不是 Excel 工作簿" + resave
+        return "这是纯文本文件，不是 Excel 工作簿"
+    return "文件格式无法识别，不是 Excel 工作簿（.xlsx/.xls/.ods）"
 
 
 def _as_text(head: bytes) -> str | None:
