@@ -183,7 +183,7 @@ class _SheetState:
         self.merges: list[tuple[int, int, int, int]] = []
         self.columns_cut = False
         self.row_elements = self.cell_elements = self.text_chars = 0
-        self.budget = WorkBudget()
+        self.budget = WorkBudget(extra=max_elements - ELEMENTS_BASE)
 
 
 def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> RawSheet:
