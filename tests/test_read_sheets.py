@@ -177,3 +177,10 @@ def test_build_and_render_say_the_ledger_is_open(tmp_path):
     assert result.exit_code == 0 and "LibreOffice" in result.output and "台账正在被编辑" in result.output
     result = runner.invoke(app, ["render", str(path), "-o", str(tmp_path / "n.docx")])
     assert result.exit_code == 0 and "台账正在被编辑" in result.output
+
+
+def test_example_sheet_known_by_its_rows_is_not_chosen(tmp_path):
+    path = write_ledger(tmp_path / "a.xlsx")
+    _add_sheet(path, "Sheet1", [HEADER, row(1, "示例：政治建设", "例：某某问题（示例）", "已完成")])
+    ledger = read_ledger(path)
+    assert ledger.sheet == "整改台账" and len(ledger.problems) == 5

@@ -23,7 +23,7 @@ from .errors import (
 from .model import WARNING, Finding, Ledger, Meta
 from .read_build import build_ledger, clean_category, clean_subcategory, find_header
 from .read_meta import META_KEYS, META_LABELS, META_SHEET_NAMES, read_meta, sheet_choice
-from .read_raw import RawBook, TooBig, UnsafeXml
+from .read_raw import RawBook, RawSheet, TooBig, UnsafeXml
 from .safety import XLSX, check_workbook_file, open_regular
 
 __all__ = ["META_KEYS", "META_LABELS", "META_SHEET_NAMES", "clean_category", "clean_subcategory",
@@ -128,8 +128,19 @@ def _named_sheet(path: Path, book: RawBook, wanted: str, where: str) -> int:
                               + "、".join(names))
 
 
-def _is_example(title: str) -> bool:
-    return any(word in nz.squash(title) for word in EXAMPLE_SHEET_WORDS)
+# Rows of an instruction sheet say they are examples: “示例：…”, “例：…”, “（样例）…”.
+EXAMPLE_ROW_WORDS = ("示例", "样例", "范例", "例：", "例:", "例如", "填写说明", "填表说明")
+
+
+def _is_example(title: str, head: RawSheet) -> bool:
+    """An instruction or example sheet, by its name or by example rows under its header."""
+    if any(word in nz.squash(title) for word in EXAMPLE_SHEET_WORDS):
+        return True
+    found = find_header(head.rows)
+    below = [nz.squash(nz.cell_text(v)) for r, cells in head.rows if found and r > found[0]
+             for v in cells.values() if isinstance(v, str)]
+    return any(text.startswith(EXAMPLE_ROW_WORDS) or "（示例）" in text or "(示例)" in text
+               for text in below)
 
 
 def _choose_sheet(path: Path, book: RawBook, meta_index: int | None,
@@ -137,19 +148,23 @@ def _choose_sheet(path: Path, book: RawBook, meta_index: int | None,
     """The first visible sheet with a header, instruction/example sheets last; hidden never."""
     candidates: list[int] = []
     hidden: list[int] = []
+    examples: set[int] = set()
     for i, entry in enumerate(book.sheets):
         if i == meta_index or not entry.has_cells:
             continue
-        if find_header(book.head(i).rows) is None:
+        head = book.head(i)
+        if find_header(head.rows) is None:
             continue
         (candidates if entry.visible else hidden).append(i)
+        if _is_example(entry.title, head):
+            examples.add(i)
     if not candidates:
         because = (f"（隐藏的工作表“{book.sheets[hidden[0]].title}”有表头，但隐藏的工作表不作为台账；"
                    "请取消隐藏，或用 --sheet 指定）") if hidden else ""
         raise NoHeaderError(
             path, "找不到表头：前 10 行中没有一行含有至少 3 个可识别的列名（如 具体问题、整改状态、责任部门）"
             + because)
-    ordered = sorted(candidates, key=lambda i: _is_example(book.sheets[i].title))
+    ordered = sorted(candidates, key=lambda i: i in examples)
     chosen = ordered[0]
     if len(candidates) > 1:
         names = "、".join(f"“{book.sheets[i].title}”" for i in candidates)
