@@ -181,6 +181,8 @@ def measure_size(rows: int, runs: int, work: Path, shape: str = "standard", *,
         gc.collect()
     for name, values in samples.items():
         result[name] = statistics.median(values)
+    if rows in XLS_ROWS:
+        result["read_xls"] = measure_xls_read(ledger, runs, work)
     report = state["report"]
     problems = len(report.ledger.problems)
     if problems != rows or report.errors:
@@ -482,6 +484,7 @@ def report_lines(results: list[dict], startup: tuple[str, float], watch: dict | 
     lines += [f"- {line}" for line in machine()]
     lines += ["", "### Per shape and ledger size (median of the runs; wall clock)", ""]
     lines += size_table(results)
+    lines += xls_lines(results)
     lines += ["", "### Goals", "", "| goal | figure | met? |", "|---|---|---|"]
     lines += floor_goals(results)
     lines += rss_goals(results)
@@ -612,6 +615,56 @@ def write_results(path: Path, lines: list[str]) -> None:
         path.write_text(text.rstrip("\n") + "\n\n" + block + "\n", encoding="utf-8")
         return
     path.write_text("# Benchmark results\n\n" + block + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- the same ledger as .xls
+
+XLS_ROWS = (10_000,)  # .xls holds at most 65,536 rows
+
+
+def measure_xls_read(ledger: Path, runs: int, work: Path) -> float | None:
+    """Median ``read_ledger`` time of the same ledger saved as .xls (needs xlwt), or None."""
+    try:
+        import xlwt
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        return None
+    from datetime import date as day_type
+
+    source = CalamineWorkbook.from_path(str(ledger))
+    book = xlwt.Workbook(encoding="utf-8")
+    day = xlwt.easyxf(num_format_str="yyyy-mm-dd")
+    for name in source.sheet_names:
+        sheet = source.get_sheet_by_name(name)
+        out = book.add_sheet(name)
+        merged = {(r1, c1): (r2, c2) for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []}
+        covered = {(r, c) for (r1, c1), (r2, c2) in merged.items()
+                   for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)} - set(merged)
+        for r, values in enumerate(sheet.to_python(skip_empty_area=False)):
+            for c, value in enumerate(values):
+                if value == "" or (r, c) in covered:
+                    continue
+                if (r, c) in merged:
+                    out.write_merge(r, merged[(r, c)][0], c, merged[(r, c)][1], value)
+                elif isinstance(value, day_type):
+                    out.write(r, c, value, day)
+                else:
+                    out.write(r, c, value)
+    xls = ledger.with_suffix(".xls")
+    book.save(str(xls))
+    problems = len(read_ledger(xls).problems)
+    if problems != len(read_ledger(ledger).problems):
+        raise RuntimeError(f"{xls.name} read as {problems} problems, not as its .xlsx")
+    return median_time(lambda: read_ledger(xls), runs)[0]
+
+
+def xls_lines(results: list[dict]) -> list[str]:
+    lines = []
+    for r in results:
+        if r.get("read_xls") is not None:
+            lines.append(f"- read, {r['rows']:,} rows: .xls {fmt_s(r['read_xls'])} "
+                         f"(python-calamine), .xlsx {fmt_s(r['read'])} (same ledger, same problems)")
+    return ["", *lines] if lines else []
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -167,6 +167,70 @@ def wide_row_bomb(path):
                           b"</row></sheetData>" + tail)
 
 
+def empty_strings_bomb(path):
+    """Five million empty shared strings in a small file (the 1.27 MB one held 49.9 M)."""
+    shared(path)
+    head, tail = member(path, STRINGS).split(b"</sst>")
+    return _stream_member(path, STRINGS, head, b"<si/>" * 10_000, 500, b"</sst>" + tail)
+
+
+def empty_cells_bomb(path):
+    """19.6 million empty cells in rows below the ledger: nothing to read, all to walk."""
+    base(path)
+    head, tail = member(path, SHEET).split(b"</sheetData>")
+    return _stream_member(path, SHEET, head, b"<row>" + b"<c/>" * 1000 + b"</row>", 19_600,
+                          b"</sheetData>" + tail)
+
+
+def sparse_text_bomb(path):
+    """Rows of one short text and ten empty cells: looks like data, is a million elements."""
+    base(path)
+    head, tail = member(path, SHEET).split(b"</sheetData>")
+    chunk = b'<row><c t="inlineStr"><is><t>x</t></is></c>' + b"<c/>" * 10 + b"</row>"
+    return _stream_member(path, SHEET, head, chunk, 300_000, b"</sheetData>" + tail)
+
+
+def xls_sparse_bomb(path):
+    """Two cells, A1 and IV65536: calamine would build a 16.7 M-cell grid (500 MB) for them."""
+    import xlwt
+
+    from ledger_factory import HEADER
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("整改台账")
+    for c, text in enumerate(HEADER):
+        sheet.write(0, c, text)
+    sheet.write(65535, 255, "远处")
+    book.save(str(path))
+    return path
+
+
+def ods_repeat_bomb(path):
+    """One text cell repeated over 1,000 columns and a million rows, in a 2 KB file."""
+    from format_factory import write_ods_tables
+    from ledger_factory import HEADER
+
+    cells = "".join(f'<table:table-cell office:value-type="string"><text:p>{h}</text:p></table:table-cell>'
+                    for h in HEADER)
+    table = ('<table:table table:name="整改台账"><table:table-row>' + cells + "</table:table-row>"
+             '<table:table-row table:number-rows-repeated="1000000"><table:table-cell '
+             'table:number-columns-repeated="1000" office:value-type="string"><text:p>x</text:p>'
+             "</table:table-cell></table:table-row></table:table>")
+    return write_ods_tables(path, [table])
+
+
+def xls_ledger(path):
+    from format_factory import write_xls
+
+    return write_xls(path, title_rows=["标题"], merges=["A1:L1", "B3:B4"])
+
+
+def ods_ledger(path):
+    from format_factory import write_ods
+
+    return write_ods(path, title_rows=["标题"], merges=["A1:L1", "B3:B4"])
+
+
 def text_bomb(path):
     """A 9,000-character shared string referenced by every cell of 10,000 rows."""
     shared(path)
@@ -415,13 +479,18 @@ CASES: tuple[Case, ...] = (
     Case("不是zip", not_a_zip, UNUSABLE, ("不是 Excel",)),
     Case("空文件", empty, UNUSABLE, ("空",)),
     Case("保存到一半", truncated, UNUSABLE, ("损坏",)),
-    Case("旧版", legacy_xls, UNUSABLE, (".xls",), suffix=".xls", watched=False),
+    Case("旧版", legacy_xls, UNUSABLE, (".xls",), suffix=".xls"),
     Case("旧版改名", legacy_xls, UNUSABLE, (".xls",)),
     Case("加密", encrypted, UNUSABLE, ("密码",)),
     Case("压缩炸弹", declared_bomb, UNUSABLE, ("压缩炸弹",)),
     Case("行炸弹", row_bomb, UNUSABLE, ("行数",)),
     Case("列炸弹", wide_row_bomb, UNUSABLE, ("单元格数量",)),
     Case("文字炸弹", text_bomb, UNUSABLE, ("文字总量",)),
+    Case("空共享字符串炸弹", empty_strings_bomb, UNUSABLE, ("共享字符串", "拒绝读取")),
+    Case("空单元格炸弹", empty_cells_bomb, UNUSABLE, ("单元格数量", "拒绝读取")),
+    Case("稀疏文字炸弹", sparse_text_bomb, UNUSABLE, ("单元格数量", "拒绝读取")),
+    Case("xls稀疏炸弹", xls_sparse_bomb, UNUSABLE, ("拒绝读取",), suffix=".xls"),
+    Case("ods重复炸弹", ods_repeat_bomb, UNUSABLE, ("拒绝读取",), suffix=".ods"),
     Case("十亿笑声", billion_laughs, UNUSABLE, ("DOCTYPE",)),
     Case("外部实体", external_entity, UNUSABLE, ("DOCTYPE",)),
     Case("长注释后的DOCTYPE", doctype_after_long_comment, UNUSABLE, ("DOCTYPE",)),
@@ -450,6 +519,8 @@ CASES: tuple[Case, ...] = (
     Case("伪造合并", forged_merges, OK),
     Case("有错误", bad_status_and_amount, ERRORS, codes=("unknown_status", "bad_amount", "missing_problem")),
     Case("只有表头", only_header, ERRORS, codes=("no_problems",)),  # issue 12.3: no problems is an error
+    Case("xls台账", xls_ledger, OK, codes=("overdue",), suffix=".xls"),
+    Case("ods台账", ods_ledger, OK, codes=("overdue",), suffix=".ods"),
     Case("序号极大", huge_numbers, OK, codes=("number_gap",)),
     Case("一千多个类别", thousand_categories, OK),
 )

@@ -2,8 +2,8 @@
 
 Random headers among the synonyms of ``normalize.LEDGER_FIELDS`` (spaced, full-width, with
 units, unknown ones mixed in), title rows, random merges, random cell types and texts with
-control characters, emoji and long strings, an optional meta sheet, written by openpyxl or
-xlsxwriter. Whatever comes out, the reader raises nothing but the toolkit's own errors, and
+control characters, emoji and long strings, an optional meta sheet, written by openpyxl,
+xlsxwriter or xlwt (an .xls, read through python-calamine). Whatever comes out, the reader raises nothing but the toolkit's own errors, and
 the counts partition the total. ``TOOLKIT_FUZZ_EXAMPLES`` raises the number of examples for a
 longer run; bench/fuzz_reader.py is the coverage-guided (atheris) version.
 """
@@ -88,7 +88,7 @@ def workbooks(draw):
     meta = draw(st.none() | st.lists(
         st.tuples(st.sampled_from(sorted({n for names in META_KEYS.values() for n in names}))
                   | nasty_text, cell_value), max_size=8))
-    writer = draw(st.sampled_from(["openpyxl", "xlsxwriter"]))
+    writer = draw(st.sampled_from(["openpyxl", "xlsxwriter", "xlwt"]))
     sheet_name = draw(st.sampled_from(["整改台账", "Sheet1", "台 账", "通报信息", "x" * 31]))
     return dict(header=header, titles=titles, rows=rows, merges=merges, meta=meta,
                 writer=writer, sheet_name=sheet_name)
@@ -129,6 +129,9 @@ def write_workbook(spec: dict, path: Path) -> None:
                 ms.append([_openpyxl_value(key), _openpyxl_value(value)])
         wb.save(path)
         return
+    if spec["writer"] == "xlwt":
+        write_xls_workbook(table, merges, spec, path)
+        return
     import xlsxwriter
 
     book = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
@@ -161,6 +164,48 @@ def write_workbook(spec: dict, path: Path) -> None:
     book.close()
 
 
+def _xlwt_value(value):
+    if isinstance(value, str):
+        return value[:32_767]  # BIFF's limit for one cell
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)  # BIFF numbers are doubles
+    return value
+
+
+def write_xls_workbook(table: list[list], merges: set, spec: dict, path: Path) -> None:
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    day = xlwt.easyxf(num_format_str="yyyy-mm-dd hh:mm")
+    ws = book.add_sheet(spec["sheet_name"])
+    taken: set[tuple[int, int]] = set()
+    spans = {}
+    for r1, c1, r2, c2 in sorted(merges):
+        cells = {(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)}
+        if len(cells) > 1 and not cells & taken:
+            taken |= cells
+            spans[(r1, c1)] = (r2, c2)
+    covered = taken - set(spans)
+    for r, values in enumerate(table, 1):
+        for c, value in enumerate(values, 1):
+            if (r, c) in covered or value is None:
+                continue
+            style = day if isinstance(value, (datetime, date, time)) else xlwt.Style.default_style
+            ws.write(r - 1, c - 1, _xlwt_value(value), style)
+    for (r1, c1), (r2, c2) in spans.items():
+        ws.merge(r1 - 1, r2 - 1, c1 - 1, c2 - 1)
+    if spec["meta"] is not None and spec["sheet_name"] != "通报信息":
+        ms = book.add_sheet("通报信息")
+        ms.write(0, 0, "项目")
+        ms.write(0, 1, "内容")
+        for r, (key, value) in enumerate(spec["meta"], 1):
+            ms.write(r, 0, _xlwt_value(key))
+            if value is not None:
+                style = day if isinstance(value, (datetime, date, time)) else xlwt.Style.default_style
+                ms.write(r, 1, _xlwt_value(value), style)
+    book.save(str(path))
+
+
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                  HealthCheck.large_base_example])
@@ -169,6 +214,7 @@ def test_reader_raises_only_toolkit_errors_and_counts_partition(spec):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "台账.xlsx"
         write_workbook(spec, path)
+        event(f"written by {spec['writer']}")
         try:
             ledger = read_ledger(path)
         except ToolkitError as exc:

@@ -210,3 +210,18 @@ def test_1904_date_system(tmp_path):
     assert read_ledger(path).problems[0].deadline == date(2024, 9, 30)
 
 
+
+
+def test_borders_down_to_many_rows_are_a_real_ledger_not_a_bomb(tmp_path):
+    """600,000 formatted empty cells, each with its own reference as Excel writes them."""
+    from hostile_corpus import SHEET, _stream_member, member
+    from openpyxl.utils.cell import get_column_letter
+
+    path = write_ledger(tmp_path / "边框.xlsx")
+    head, tail = member(path, SHEET).split(b"</sheetData>")
+    letters = [get_column_letter(c) for c in range(1, 31)]
+    cell = '<c r="{}{}" s="1"/>'
+    rows = b"".join(("<row r=\"%d\">" % r + "".join(cell.format(x, r) for x in letters) + "</row>").encode()
+                    for r in range(7, 20_007))
+    _stream_member(path, SHEET, head, rows, 1, b"</sheetData>" + tail)
+    assert len(read_ledger(path).problems) == 5

@@ -174,3 +174,63 @@ def test_utf16_xml_with_doctype_is_refused(tmp_path):
     rewrite_member(path, "xl/worksheets/sheet1.xml",
                    lambda data: (doctype + data.decode("utf-8").split("?>", 1)[-1]).encode("utf-16-le"))
     assert_refused(path, UnsafeXmlError, "DOCTYPE")
+
+
+# ---------------------------------------------------------------- not regular files (issue 9.5)
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="no FIFOs on this system")
+def test_fifo_named_like_a_ledger_never_blocks(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "x.xlsx"
+    os.mkfifo(fifo)
+    outcome = []
+
+    def attempt():
+        try:
+            read_ledger(fifo)
+        except UnreadableLedgerError as exc:
+            outcome.append(exc.message)
+
+    worker = threading.Thread(target=attempt, daemon=True)
+    worker.start()
+    worker.join(10)
+    if worker.is_alive():  # unblock the reader so the test process can end
+        open(fifo, "wb").close()
+    assert outcome and "x.xlsx" in outcome[0] and "命名管道" in outcome[0]
+
+
+def test_device_named_like_a_ledger_is_refused(tmp_path):
+    import os
+
+    if not os.path.exists("/dev/null"):
+        pytest.skip("no /dev/null")
+    link = tmp_path / "台账.xlsx"
+    link.symlink_to("/dev/null")
+    assert_refused(link, NotAWorkbookError, "设备")
+
+
+def test_real_xls_is_read_and_fake_ole_is_called_broken(tmp_path):
+    from format_factory import write_xls
+
+    assert len(read_ledger(write_xls(tmp_path / "真.xls")).problems) == 5
+    fake = tmp_path / "假.xls"
+    fake.write_bytes(OLE_HEADER + "Workbook".encode("utf-16-le") + b"\x00" * 1024)
+    assert_refused(fake, LegacyFormatError, ".xls", "损坏")
+
+
+def test_zip_checks_for_other_office_files(tmp_path):
+    from toolkit.safety import check_zip_file
+
+    docx = tmp_path / "模板.docx"
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><w:document/>')
+    with pytest.raises(UnsafeXmlError):
+        check_zip_file(docx)
+    good = tmp_path / "好.docx"
+    with zipfile.ZipFile(good, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    check_zip_file(good)

@@ -8,20 +8,20 @@ from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
+from ledger_factory import META, default_rows, row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ledger_factory import META, default_rows, row, write_ledger
 from toolkit import build as build_module
 from toolkit.atomic import OutputLockedError
 from toolkit.build import BUILT, build_notice
 from toolkit.cli import app
 from toolkit.errors import OutputError
 from toolkit.pipeline import analyse
-from toolkit.stats_book import (MAX_CELL_UNITS, SHEET_LONG_TERM, SHEET_OVERDUE, SHEET_OVERVIEW,
-                                TRUNCATION_MARK, SheetWriter, fit_cell_text, stats_path_for,
-                                stats_workbook)
+from toolkit.stats_book import SHEET_LONG_TERM, SHEET_OVERDUE, SHEET_OVERVIEW, stats_path_for, stats_workbook
+from toolkit.xlsx_out import MAX_CELL_UNITS, TRUNCATION_MARK, SheetWriter, fit_cell_text
 
 TODAY = date(2024, 10, 30)
 HOSTILE = '=HYPERLINK("http://x","y")'

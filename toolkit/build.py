@@ -11,17 +11,18 @@ from pathlib import Path
 from . import __version__
 from .archive import archive_edited, ledger_key, remember_notice, sha256_of, store_record, written_state
 from .atomic import write_atomic
+from .discover import LEDGER_SUFFIXES as LEDGER_SUFFIXES  # re-exported: callers find them here
+from .discover import discover_ledgers as discover_ledgers
+from .discover import find_ledgers as find_ledgers
+from .discover import is_ledger_file as is_ledger_file
 from .errors import OutputLockedError, ToolkitError
 from .exit_status import ExitStatus
 from .model import Report
 from .names import (
     NOTICE,
-    REPORT_SUFFIX,
-    STATS_SUFFIX,
     check_replaceable,
     edited_fallback_path,
     history_root,
-    is_toolkit_output,
     mark_package,
     pdf_path_for,
     stats_path_for,
@@ -39,26 +40,6 @@ UNUSABLE = "unusable"  # file cannot be read, or output cannot be written
 OUTCOME_CN = {BUILT: "已生成", BUILT_BESIDE: "已生成（原通报有手工修改，新版另存）",
               UNCHANGED: "无变化", INVALID: "有错误，未生成", UNUSABLE: "无法使用"}
 
-LEDGER_SUFFIXES = (".xlsx",)
-
-
-def is_ledger_file(path: Path) -> bool:
-    """An .xlsx that is not an owner/lock/temp file of Excel, WPS, LibreOffice or ours."""
-    name = path.name
-    if name.startswith(("~$", ".~lock.", ".~toolkit-", ".")) or name.endswith(("#", ".tmp")):
-        return False
-    # Our own workbooks (statistics, findings report) when OUTDIR is the ledger folder.
-    if name.endswith((STATS_SUFFIX, REPORT_SUFFIX)):
-        return False
-    if path.suffix.lower() not in LEDGER_SUFFIXES:
-        return False
-    # Anything else the toolkit wrote (a roll-up or change workbook saved among the ledgers)
-    # carries its mark and is never read back as a unit.
-    return not is_toolkit_output(path)
-
-
-def find_ledgers(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir() if p.is_file() and is_ledger_file(p))
 
 
 @dataclass(frozen=True)
@@ -162,7 +143,7 @@ def _hand_edited(history_dir: Path, target: Path, file: Path | None = None) -> b
 def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
                  template: Path | None = None, pdf: bool = False,
                  today: date | None = None, records: bool = True,
-                 force: bool = False) -> BuildResult:
+                 force: bool = False, sheet: str | None = None) -> BuildResult:
     """Analyse ``ledger`` and, if it has no errors, write its notice to ``target`` atomically.
 
     A ledger with errors leaves any previous notice untouched. With ``records`` (the default)
@@ -178,7 +159,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
     # Taken before reading: a save in between makes the next build see a change, never miss one.
     source = ledger_digest(ledger) if history_dir is not None else None
     try:
-        report = analyse(ledger, today, history_dir=history_dir, notice=target.name)
+        report = analyse(ledger, today, history_dir=history_dir, notice=target.name, sheet=sheet)
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, problem=exc)
     if not report.ok:

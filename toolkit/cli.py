@@ -304,6 +304,8 @@ def check(
                                            help="以前生成的通报所在的文件夹：默认自动查找该台账的通报生成在哪里，"
                                                 "找不到时为 out/；与其中保存的通报记录比较，"
                                                 "状态倒退、时限延后、问题消失列为警告"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="工作表",
+                                        help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """校验台账：逐格列出错误和警告（如 整改台账!I12）。退出码 0 无错误，1 有错误，2 文件无法使用。"""
     from .errors import ToolkitError
@@ -316,7 +318,7 @@ def check(
     for ledger in ledgers:
         try:
             history_dir, notice = _notice_history(ledger, out_dir)
-            report = analyse(ledger, history_dir=history_dir, notice=notice.name)
+            report = analyse(ledger, history_dir=history_dir, notice=notice.name, sheet=sheet)
         except ToolkitError as exc:
             code = max(code, EXIT_UNUSABLE)
             results.append(unusable_to_dict(ledger, exc.message))
@@ -362,12 +364,14 @@ def _stats_value(data: dict, key: str) -> str:
 def stats(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果（键名与屏幕表格的列一一对应）"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="工作表",
+                                        help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """统计台账：总数、已完成、正在整改、未完成、长期坚持、点人点事、逾期、追赃挽损、完成率，按类别和责任部门分列。"""
     from .count import stats_to_dict
     from .pipeline import analyse
 
-    report = analyse(ledger)
+    report = analyse(ledger, sheet=sheet)
     data = stats_to_dict(report.stats)
     code = _report_status(report)
     if as_json:
@@ -487,6 +491,8 @@ def render(
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
     force: bool = typer.Option(False, "--force",
                                help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="工作表",
+                                        help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
     from .build import build_notice, notice_path_for
@@ -498,7 +504,8 @@ def render(
         raise typer.Exit(EXIT_UNUSABLE)
     if pdf:
         _fail(f"正在生成通报和 PDF：{ledger.name}")
-    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf, force=force)
+    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf, force=force,
+                          sheet=sheet)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -538,15 +545,19 @@ def build(
                                help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
-    from .build import build_notice, find_ledgers, notice_path_for
+    from .build import build_notice, notice_path_for
+    from .discover import discover_ledgers
 
     _check_kind(kind)
     if not folder.is_dir():
         _fail(f"{_shown(folder)}：文件夹不存在")
         raise typer.Exit(EXIT_UNUSABLE)
-    ledgers = find_ledgers(folder)
+    discovery = discover_ledgers(folder)
+    ledgers = list(discovery.ledgers)
+    for warning in discovery.warnings:
+        _fail(f"警告：{warning}")
     if not ledgers:
-        _fail(f"{_shown(folder)}：文件夹中没有台账（.xlsx）")
+        _fail(f"{_shown(folder)}：文件夹中没有台账（.xlsx、.xls、.et、.ods 等）")
         raise typer.Exit(EXIT_UNUSABLE)
     results = [build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf, force=force)
                for ledger in _progress(ledgers, "生成通报")]

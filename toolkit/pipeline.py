@@ -13,15 +13,17 @@ from .validate import validate
 
 
 def analyse(path: Path | str, today: date | None = None, *,
-            history_dir: Path | None = None, notice: Path | str | None = None) -> Report:
+            history_dir: Path | None = None, notice: Path | str | None = None,
+            sheet: str | None = None) -> Report:
     """Read, validate and count one ledger. Raises ``UnreadableLedgerError`` when unusable.
 
     With ``history_dir`` (``OUTDIR/.history``, see ``history.history_root``), changes since the
     last notice that a clerk must look at (regressions, deadlines moved later, vanished
     problems) are added as warnings. ``notice`` names the notice whose records are compared
-    with (default: the one named after the ledger).
+    with (default: the one named after the ledger). ``sheet`` names the ledger
+    sheet (see ``read_ledger``).
     """
-    ledger = read_ledger(path)
+    ledger = read_ledger(path, sheet=sheet)
     findings = validate(ledger, today)
     stats = count(ledger, today)
     if history_dir is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
-from .build import find_ledgers
+from .discover import find_ledgers
 from .errors import OutputError, RollupError, ToolkitError
 from .exit_status import ExitStatus
 from .history import last_snapshot_time
