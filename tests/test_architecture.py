@@ -21,7 +21,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "__main__", "errors", "exit_status"),
     ("model", "codes", "names"),
     ("normalize", "atomic", "safety", "xlsx_out", "jsonsafe", "duplicates", "docprops"),
-    ("discover", "read_xlsx", "read_calamine", "read_meta", "read_rows"),  # the reader's parts
+    ("read_raw", "discover"),  # the reader's parts: the raw sheet first, then what fills it
+    ("read_xlsx", "read_calamine", "read_meta", "read_build"),
     ("read", "validate", "count"),  # the stages, which share their tables through lower layers
     ("archive",),  # the notices and records of the fourth stage, history
     ("history",),
