@@ -30,6 +30,19 @@ _STREAM_CHUNK = 1 << 18  # characters of rendered XML per piece: small, and few 
 _docpr_path = etree.XPath("//wp:docPr", namespaces=docx_nsmap)
 
 
+class RenderedXmlError(ValueError):
+    """The rendered body is not well-formed XML (tags unbalanced across paragraphs, a
+    character XML cannot hold, markup injected with ``|safe`` …). Never recovered from:
+    lxml's recovering parser would silently drop everything after the fault."""
+
+
+def _parse_strictly(xml: str | bytes, parser: etree.XMLParser) -> etree._Element:
+    try:
+        return etree.fromstring(xml, parser)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise RenderedXmlError(str(exc)) from exc
+
+
 class NoticeTemplate(DocxTemplate):
     """docxtpl's DocxTemplate with its two slowest steps done faster and the same output.
     
@@ -70,10 +83,12 @@ class NoticeTemplate(DocxTemplate):
     def fix_tables(self, xml):
         whole = self._whole_document(xml)
         if whole is None:
+            # docxtpl's fix_tables parses with recover=True: make sure it has nothing to recover.
+            _parse_strictly(xml, etree.XMLParser())
             return super().fix_tables(xml)
-        parser = etree.XMLParser(recover=True)  # as docxtpl's fix_tables
+        parser = etree.XMLParser()  # strict, unlike docxtpl's: same tree for good XML
         parser.set_element_class_lookup(element_class_lookup)
-        return etree.fromstring(whole, parser=parser)
+        return _parse_strictly(whole, parser)
 
     def fix_docpr_ids(self, tree):
         # docxtpl's renumbering; python-docx's elements take no ``namespaces`` in xpath().
@@ -126,7 +141,7 @@ class NoticeTemplate(DocxTemplate):
         declarations = "".join(f' xmlns:{k}="{v}"' if k else f' xmlns="{v}"'
                                for k, v in nsmap.items())
         opening = f"<w:body{declarations}>"
-        parser = etree.XMLParser(recover=True)
+        parser = etree.XMLParser()  # strict: a bad piece is an error, never a cut notice
         pending: list[str] = []
         size = 0
         started = False
@@ -140,18 +155,20 @@ class NoticeTemplate(DocxTemplate):
             if not started:
                 head = _BODY_START.match(text)
                 if head is None:
-                    raise ValueError("rendered body does not start with <w:body>")
+                    raise RenderedXmlError("rendered body does not start with <w:body>")
                 text, started = text[head.end():], True
             if text.endswith("</w:body>"):
                 text = text[: -len("</w:body>")]
             if not text:
                 return
-            wrapped = etree.tostring(etree.fromstring(opening + text + "</w:body>", parser),
+            wrapped = etree.tostring(_parse_strictly(opening + text + "</w:body>", parser),
                                      encoding="unicode")
             inner = wrapped[wrapped.index(">") + 1: -len("</w:body>")] if not wrapped.endswith("/>") else ""
             write(inner.encode("utf-8"))
 
-        for piece in jinja_env.from_string(source).generate(context):
+        # A guarded environment counts the output against its budget as it is produced.
+        count = getattr(jinja_env, "count_output", iter)
+        for piece in count(jinja_env.from_string(source).generate(context)):
             pending.append(piece)
             size += len(piece)
             if size >= _STREAM_CHUNK and "</w:p>" in piece:

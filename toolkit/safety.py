@@ -57,23 +57,15 @@ def check_workbook_file(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise NotAWorkbookError(path, "文件已损坏或不完整（可能保存未完成），无法作为 .xlsx 打开") from exc
     with archive:
-        infos = archive.infolist()
-        names = {info.filename for info in infos}
-        if len(infos) > MAX_MEMBERS:
-            raise ZipBombError(path, f"压缩包内文件过多（{len(infos)} 个），拒绝读取")
-        total = sum(info.file_size for info in infos)
-        if total > MAX_TOTAL_UNCOMPRESSED:
-            raise ZipBombError(
-                path, f"解压后大小异常（{total / 2**20:,.0f} MB），疑似压缩炸弹，拒绝读取")
+        names = {info.filename for info in archive.infolist()}
+        check_archive_limits(path, archive)
         if "word/document.xml" in names:
             raise NotAWorkbookError(path, "这是 Word 文档，不是 Excel 台账（扩展名被改成了 .xlsx？）")
         if "[Content_Types].xml" not in names:
             raise NotAWorkbookError(path, "缺少 [Content_Types].xml，不是有效的 .xlsx 工作簿")
         if "xl/workbook.xml" not in names:
             raise NotAWorkbookError(path, "压缩包中没有工作簿（xl/workbook.xml），不是 Excel 台账")
-        for info in infos:
-            if info.filename.endswith((".xml", ".rels")) and info.file_size:
-                _check_prolog(path, archive, info)
+        check_xml_prologs(path, archive)
 
 
 def _check_prolog(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -88,3 +80,24 @@ def _check_prolog(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -
     if any(marker.encode(codec) in upper for marker in ("<!DOCTYPE", "<!ENTITY")
            for codec in ("ascii", "utf-16-le", "utf-16-be")):
         raise UnsafeXmlError(path, f"{info.filename} 含有 DOCTYPE/实体声明，出于安全原因拒绝读取")
+
+
+def check_archive_limits(path: Path, archive: zipfile.ZipFile,
+                         max_total: int = MAX_TOTAL_UNCOMPRESSED) -> None:
+    """Raise ZipBombError when ``archive`` holds too many members or declares more
+    uncompressed data than ``max_total`` (zipfile never inflates past the declared size).
+    Shared by ledgers and notice templates."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ZipBombError(path, f"压缩包内文件过多（{len(infos)} 个），拒绝读取")
+    total = sum(info.file_size for info in infos)
+    if total > max_total:
+        raise ZipBombError(
+            path, f"解压后大小异常（{total / 2**20:,.0f} MB），疑似压缩炸弹，拒绝读取")
+
+
+def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
+    """Raise UnsafeXmlError when an XML member of ``archive`` declares a DOCTYPE or entities."""
+    for info in archive.infolist():
+        if info.filename.endswith((".xml", ".rels")) and info.file_size:
+            _check_prolog(path, archive, info)
