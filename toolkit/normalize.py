@@ -278,3 +278,31 @@ def parse_amount(value: object, header_unit: str = "") -> Decimal | None:
     if unit == "元" or (unit is None and yuan_header):
         return amount / _TEN_THOUSAND
     return amount
+
+
+# ---------------------------------------------------------------- notice kind (通报类型)
+
+@dataclass(frozen=True)
+class KindReading:
+    kind: str | None  # a KINDS value; None when the text names no kind
+    exact: bool  # the text was the kind itself (after white space and NFKC)
+
+
+def parse_kind(value: object) -> KindReading | None:
+    """通报类型 as the toolkit understands it, the one reading ``check`` and ``render`` share.
+
+    None for an empty cell (the notice defaults to 阶段性进展). Near forms are accepted
+    deterministically: text containing 集中 (and not 阶段) is 集中整改进展, text containing
+    阶段 (and not 集中) is 阶段性进展 (``exact`` False: say so); anything else names no kind.
+    """
+    from .model import KIND_CENTRAL, KIND_STAGE, KINDS
+
+    text = squash(cell_text(value))
+    if not text:
+        return None
+    if text in KINDS:
+        return KindReading(text, True)
+    central, stage = "集中" in text, "阶段" in text
+    if central != stage:
+        return KindReading(KIND_CENTRAL if central else KIND_STAGE, False)
+    return KindReading(None, False)

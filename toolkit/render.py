@@ -29,10 +29,11 @@ from typing import Any, Callable
 from jinja2 import StrictUndefined, UndefinedError
 from markupsafe import Markup, escape
 
-from toolkit.context import _check_kind, _text, build_context, clean_text
+from toolkit.context import _check_kind, build_context, clean_text
 from toolkit.docx_template import NoticeTemplate, RenderedXmlError, with_streamed_body
-from toolkit.errors import TemplateError, UnreadableLedgerError
+from toolkit.errors import TemplateError, ToolkitError, UnreadableLedgerError
 from toolkit.model import KIND_STAGE, Report
+from toolkit.normalize import parse_kind
 from toolkit.safety import check_archive_limits, check_xml_prologs
 from toolkit.template_guard import (
     GuardedEnvironment,
@@ -177,10 +178,27 @@ def render_notice(
     context does not have, fails while rendering, exceeds the limits of ``template_guard``,
     or renders to a body that is not well-formed XML.
     """
-    kind = _check_kind((kind or _text(report.ledger.meta.kind) or KIND_STAGE).strip())
+    kind = resolve_kind(report, kind)
     path = Path(template) if template is not None else template_for(kind)
     context = build_context(report, kind)
     return render_context(context, path, _limits(report), subject=kind)
+
+
+def resolve_kind(report: Report, kind: str | None = None) -> str:
+    """The notice kind: ``kind`` when given, else the ledger's 通报类型 read the way ``check``
+    reads it (``normalize.parse_kind``: near forms accepted), else 阶段性进展."""
+    if kind:
+        return _check_kind(kind.strip())
+    meta = report.ledger.meta
+    reading = parse_kind(meta.kind)
+    if reading is None:
+        return KIND_STAGE
+    if reading.kind is None:
+        cell = meta.cells.get("kind", "")
+        raise ToolkitError(report.ledger.path,
+                           f"通报类型“{meta.kind}”无法识别，请填 阶段性进展 或 集中整改进展",
+                           cell=f"{meta.sheet}!{cell}" if cell else meta.sheet or None)
+    return reading.kind
 
 
 def render_context(context: dict[str, Any], path: Path, limits: RenderLimits, *,

@@ -151,8 +151,15 @@ def _meta_findings(ledger: Ledger) -> list[Finding]:
                 "missing_meta", WARNING, meta.sheet, "", "项目", META_LABELS[key],
                 f"通报信息缺少“{META_LABELS[key]}”：通报中相应内容将省略"
                 + ("，统计截止日期按今天计算" if key == "as_of" else "")))
-    if meta.kind is not None and meta.kind not in ("阶段性进展", "集中整改进展"):
-        findings.append(Finding(
-            "bad_kind", WARNING, meta.sheet, meta.cells.get("kind", ""), "内容", meta.kind,
-            f"通报类型“{meta.kind}”无法识别，按“阶段性进展”处理（可填 阶段性进展 或 集中整改进展）"))
+    kind = nz.parse_kind(meta.kind)
+    if kind is not None and not kind.exact:
+        cell = meta.cells.get("kind", "")
+        if kind.kind is None:
+            findings.append(Finding(
+                "bad_kind", ERROR, meta.sheet, cell, "内容", meta.kind,
+                f"通报类型“{meta.kind}”无法识别，请填 阶段性进展 或 集中整改进展"))
+        else:
+            findings.append(Finding(
+                "near_kind", WARNING, meta.sheet, cell, "内容", meta.kind,
+                f"通报类型“{meta.kind}”按“{kind.kind}”处理（标准写法：{kind.kind}）"))
     return findings
