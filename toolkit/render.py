@@ -19,9 +19,9 @@ Numbers come only from ``report.stats``; the statistics sentence is ``stats.summ
 
 from __future__ import annotations
 
+import importlib.resources
 import io
 import re
-import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Callable
@@ -47,11 +47,13 @@ __all__ = ["TEMPLATE_DIR", "template_for", "render_notice"]
 
 
 def _template_dir() -> Path:
-    # A checkout (or editable install) has templates/ beside the package; a wheel install
-    # carries them as data files under <prefix>/share/toolkit/templates.
-    beside = Path(__file__).resolve().parent.parent / "templates"
-    installed = Path(sys.prefix) / "share" / "toolkit" / "templates"
-    return beside if beside.is_dir() or not installed.is_dir() else installed
+    # An installed toolkit carries the templates inside the package (toolkit/templates,
+    # mapped from the top-level templates/ folder by pyproject.toml), wherever it was
+    # installed (--user, --target, a venv); a checkout run in place has only templates/.
+    packaged = Path(str(importlib.resources.files("toolkit") / "templates"))
+    if (packaged / f"{KIND_STAGE}.docx").is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
 
 
 TEMPLATE_DIR = _template_dir()
