@@ -43,7 +43,8 @@ from toolkit.template_guard import (
     unbalanced_tags,
 )
 
-__all__ = ["TEMPLATE_DIR", "template_for", "render_notice"]
+__all__ = ["TEMPLATE_DIR", "template_for", "render_notice", "render_context", "render_limits",
+           "resolve_kind"]
 
 
 def _template_dir() -> Path:
@@ -94,7 +95,8 @@ def _environment(limits: RenderLimits) -> GuardedEnvironment:
     return env
 
 
-def _limits(report: Report) -> RenderLimits:
+def render_limits(report: Report) -> RenderLimits:
+    """The rendering limits (``template_guard``) that fit this report's size."""
     problems = report.ledger.problems
     text = sum(len(p.problem or "") + len(p.measures or "") + len(p.progress or "")
                + len(p.evidence or "") + len(p.remarks or "") for p in problems)
@@ -174,16 +176,21 @@ def render_notice(
 ) -> bytes:
     """The notice of ``report`` as .docx bytes.
 
-    ``kind`` defaults to the ledger's 通报类型, else 阶段性进展; ``template`` overrides the
+    ``kind`` defaults to the ledger's 通报类型, else 阶段性进展 (``台账附件`` renders the ledger
+    annex, see ``annex.render_annex``); ``template`` overrides the
     bundled template of that kind. Raises ``TemplateError`` (before anything is written) when
     the kind is unknown, the template is missing, broken or hostile, uses a placeholder the
     context does not have, fails while rendering, exceeds the limits of ``template_guard``,
     or renders to a body that is not well-formed XML.
     """
+    if kind is not None and kind.strip() == "台账附件":
+        from toolkit.annex import render_annex  # the ledger annex: same pipeline, own template
+
+        return render_annex(report, template)
     kind = resolve_kind(report, kind)
     path = Path(template) if template is not None else template_for(kind)
     context = build_context(report, kind)
-    return render_context(context, path, _limits(report), subject=kind)
+    return render_context(context, path, render_limits(report), subject=kind)
 
 
 def resolve_kind(report: Report, kind: str | None = None) -> str:
