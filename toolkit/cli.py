@@ -177,9 +177,12 @@ def stats(
 
 # ---------------------------------------------------------------- render / build
 
+ANNEX_KIND = "台账附件"  # toolkit.annex.ANNEX_KIND, without importing docx machinery here
+
+
 def _check_kind(kind: Optional[str]) -> None:
-    if kind is not None and kind not in KINDS:
-        _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join(KINDS)}")
+    if kind is not None and kind not in KINDS + (ANNEX_KIND,):
+        _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join(KINDS + (ANNEX_KIND,))}")
         raise typer.Exit(EXIT_UNUSABLE)
 
 
@@ -222,7 +225,7 @@ def render(
     ledger: Path = typer.Argument(..., help="台账文件（.xlsx）"),
     output: Optional[Path] = typer.Option(None, "-o", "--output",
                                           help="通报文件路径（.docx），默认 out/<台账名>.docx"),
-    kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
+    kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展（台账附件：生成台账的横排表格附件）"),
     template: Optional[Path] = typer.Option(None, "--template", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
@@ -234,7 +237,9 @@ def render(
     if target.suffix.lower() != ".docx":
         _fail(f"{target.name}：输出文件名须以 .docx 结尾")
         raise typer.Exit(EXIT_UNUSABLE)
-    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf)
+    # The annex is not a notice: no history snapshot or statistics workbook for it.
+    result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf,
+                          records=kind != ANNEX_KIND)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -245,6 +250,7 @@ def build(
     out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", help="通报输出文件夹，默认 out/"),
     kind: Optional[str] = typer.Option(None, "--kind", help="通报类型：阶段性进展 或 集中整改进展"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
+    annex: bool = typer.Option(False, "--annex", help="同时生成台账附件（<台账名>-附件.docx，横排表格）"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
     from .build import BUILT, INVALID, build_notice, find_ledgers, notice_path_for
@@ -261,6 +267,7 @@ def build(
     with typer.progressbar(ledgers, label="生成通报", file=sys.stderr) as bar:
         for ledger in bar:
             results.append(build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf))
+    annex_lines, annex_failed = _write_annexes(results) if annex else ([], False)
     rows = []
     for r in results:
         if r.outcome == BUILT:
@@ -279,7 +286,28 @@ def build(
         if r.outcome == BUILT:
             for line in _history_warnings(r):
                 _say(line)
-    raise typer.Exit(max(r.exit_code for r in results))
+    for line in annex_lines:
+        _say(line)
+    raise typer.Exit(max([r.exit_code for r in results] + [EXIT_UNUSABLE if annex_failed else 0]))
+
+
+def _write_annexes(results) -> tuple[list[str], bool]:
+    """The ledger annex beside each notice built (``build --annex``): lines to print, and
+    whether one could not be written."""
+    from .annex import write_annex
+    from .build import BUILT
+
+    lines, failed = [], False
+    for r in results:
+        if r.outcome != BUILT or r.notice is None:
+            continue
+        made = write_annex(r.report, r.notice)
+        if made.path is not None:
+            lines.append(f"已生成台账附件：{made.path}")
+        else:
+            failed = True
+            lines.append(f"{r.ledger.name}：台账附件未能生成：{made.problem.message}")
+    return lines, failed
 
 
 # ---------------------------------------------------------------- diff
