@@ -34,7 +34,15 @@ from docx.shared import Mm
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from make_templates import FANGSONG, HEITI, KAITI, SONGTI, XIAOBIAOSONG, _font_table, rfonts  # noqa: E402
+from make_templates import (  # noqa: E402 - after the sys.path line above
+    FANGSONG,
+    HEITI,
+    KAITI,
+    SONGTI,
+    XIAOBIAOSONG,
+    _font_table,
+    rfonts,
+)
 
 ANNEX_KIND = "台账附件"
 

@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from lxml import etree
+from ledger_factory import row, write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import row, write_ledger
 from toolkit.annex import ANNEX_KIND, annex_path_for, render_annex
 from toolkit.cli import app
 from toolkit.pdf import convert_to_pdf, soffice_available
@@ -116,7 +115,7 @@ def test_cli_build_annex_beside_each_notice(tmp_path):
 
 
 def test_cli_build_annex_failure_is_exit_2(tmp_path, monkeypatch):
-    import toolkit.annex as annex
+    from toolkit import annex
 
     folder = tmp_path / "ledgers"
     folder.mkdir()
@@ -131,8 +130,8 @@ def test_cli_build_annex_failure_is_exit_2(tmp_path, monkeypatch):
 
 
 def _render_with(report, template):
-    from toolkit.render import render_context, render_limits
     from toolkit.annex import annex_context
+    from toolkit.render import render_context, render_limits
 
     return render_context(annex_context(report), template, render_limits(report), subject="x")
 

@@ -6,9 +6,9 @@ import io
 
 import pytest
 from docx import Document
+from ledger_factory import META, write_ledger
 from typer.testing import CliRunner
 
-from ledger_factory import META, write_ledger
 from toolkit.cli import app
 from toolkit.normalize import KindReading, parse_kind
 
@@ -66,7 +66,8 @@ def test_check_and_render_agree_on_an_unknown_kind(tmp_path):
 
 
 def test_render_notice_names_file_and_cell_for_an_unknown_kind():
-    from render_helpers import make_report, make_problem
+    from render_helpers import make_problem, make_report
+
     from toolkit.errors import ToolkitError
     from toolkit.render import render_notice
 

@@ -15,7 +15,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from ledger_factory import write_ledger
 
 ROOT = Path(__file__).resolve().parent.parent

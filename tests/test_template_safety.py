@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from typer.testing import CliRunner
-
 from ledger_factory import write_ledger
 from render_helpers import make_report, sample_problems
+from typer.testing import CliRunner
+
 from toolkit.cli import app
 from toolkit.errors import TemplateError
 from toolkit.render import render_context, render_notice

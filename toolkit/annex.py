@@ -16,8 +16,14 @@ from toolkit.context import build_context
 from toolkit.errors import ToolkitError
 from toolkit.model import KIND_STAGE, Report
 
-__all__ = ["ANNEX_KIND", "annex_context", "annex_path_for", "render_annex", "write_annex",
-           "AnnexResult"]
+__all__ = [
+    "ANNEX_KIND",
+    "AnnexResult",
+    "annex_context",
+    "annex_path_for",
+    "render_annex",
+    "write_annex",
+]
 
 ANNEX_KIND = "台账附件"
 ANNEX_SUFFIX = "-附件"

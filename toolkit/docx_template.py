@@ -157,8 +157,7 @@ class NoticeTemplate(DocxTemplate):
                 if head is None:
                     raise RenderedXmlError("rendered body does not start with <w:body>")
                 text, started = text[head.end():], True
-            if text.endswith("</w:body>"):
-                text = text[: -len("</w:body>")]
+            text = text.removesuffix("</w:body>")
             if not text:
                 return
             wrapped = etree.tostring(_parse_strictly(opening + text + "</w:body>", parser),

@@ -23,8 +23,9 @@ import importlib.resources
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from jinja2 import StrictUndefined, UndefinedError
 from markupsafe import Markup, escape
@@ -43,8 +44,14 @@ from toolkit.template_guard import (
     unbalanced_tags,
 )
 
-__all__ = ["TEMPLATE_DIR", "template_for", "render_notice", "render_context", "render_limits",
-           "resolve_kind"]
+__all__ = [
+    "TEMPLATE_DIR",
+    "render_context",
+    "render_limits",
+    "render_notice",
+    "resolve_kind",
+    "template_for",
+]
 
 
 def _template_dir() -> Path:
@@ -184,7 +191,9 @@ def render_notice(
     or renders to a body that is not well-formed XML.
     """
     if kind is not None and kind.strip() == "台账附件":
-        from toolkit.annex import render_annex  # the ledger annex: same pipeline, own template
+        from toolkit.annex import (
+            render_annex,  # the ledger annex: same pipeline, own template
+        )
 
         return render_annex(report, template)
     kind = resolve_kind(report, kind)

@@ -25,8 +25,9 @@ import functools
 import re
 import string
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from jinja2 import nodes
 from jinja2.compiler import CodeGenerator
@@ -37,8 +38,14 @@ from jinja2.utils import generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
 from lxml import etree
 
-__all__ = ["RenderLimits", "limits_for", "GuardedEnvironment", "TemplateLimitError",
-           "unbalanced_tags", "describe_failure"]
+__all__ = [
+    "GuardedEnvironment",
+    "RenderLimits",
+    "TemplateLimitError",
+    "describe_failure",
+    "limits_for",
+    "unbalanced_tags",
+]
 
 _INT_BITS = 100_000  # about 30,000 decimal digits: more than any notice needs
 _WIDTH = 10_000  # the widest field a format spec may ask for
@@ -75,7 +82,7 @@ _FORBIDDEN_TAGS = {nodes.Include: "include", nodes.Import: "import", nodes.FromI
                    nodes.Extends: "extends"}
 
 
-def _guard_call(name: str, node: nodes.Expr) -> nodes.Call:
+def _guard_call(name: str, node: nodes.Node) -> nodes.Call:
     return nodes.Call(nodes.EnvironmentAttribute(name, lineno=node.lineno), [node], [], None, None,
                       lineno=node.lineno)
 
@@ -239,7 +246,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
 
         return functools.update_wrapper(checked, value)
 
-    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - Jinja's signature
+    def call(__self, __context, __obj, *args, **kwargs):
         __self.step()
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):
