@@ -65,10 +65,13 @@ HOSTILE = [
     ("typo-open-tag", ["{{ title }}", "{{ opening }", "{{ summary }}"], ["{{ opening }", "}}"]),
     ("typo-stray-close", ["{ { opening }}"], ["}}"]),
     ("typo-open-block", ["{% if title %", "x", "{% endif %}"], ["{% if title %", "%}"]),
-    ("safe-markup-breaks-xml", ["{{ '</w:t></w:r>'|safe }}"], ["不是有效的 Word 文档"]),
+    ("safe-markup", ["{{ '</w:t></w:r>'|safe }}"], ["不允许使用 |safe"]),
     ("filter-block-control-char", ["{% filter replace('a', '\\x01') %}a{% endfilter %}"],
      ["不是有效的 Word 文档"]),
-    ("raw-closing-xml", ["{% raw %}{{ x }}{% endraw %}{{ '<w:p>'|safe }}"], ["不是有效的 Word 文档"]),
+    ("raw-then-safe", ["{% raw %}{{ x }}{% endraw %}{{ '<w:p>'|safe }}"], ["不允许使用 |safe"]),
+    ("urlize-html", ["{{ 'see http://example.com'|urlize }}"], ["不允许使用 |urlize"]),
+    ("deep-nesting", ["{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}"], ["模板"]),
+    ("many-ifs", ["{% if true %}" * 3000 + "x" + "{% endif %}" * 3000], ["模板"]),
 ]
 
 
@@ -253,3 +256,50 @@ def test_cli_hostile_template_exit_2_one_line(tmp_path):
         assert result.exit_code == 2, result.output
         assert f"模板{i}.docx：" in result.output
         assert "Traceback" not in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("filter_name", ["safe", "urlize", "xmlattr"])
+def test_filters_that_make_markup_are_refused(tmp_path, report, filter_name):
+    path = _template(tmp_path, [f"{{{{ opening|{filter_name} }}}}"])
+    with pytest.raises(TemplateError, match=f"坏模板.docx.*不允许使用 \\|{filter_name}"):
+        render_notice(report, template=path)
+
+
+def test_remote_resource_in_template_is_refused(tmp_path, report):
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    doc = Document()
+    doc.add_paragraph("{{ title }}")
+    doc.part.relate_to("http://example.invalid/track.png", RT.IMAGE, is_external=True)
+    path = tmp_path / "外链.docx"
+    doc.save(path)
+    with pytest.raises(TemplateError, match="外链.docx.*外部资源.*example.invalid"):
+        render_notice(report, template=path)
+
+
+def test_external_hyperlink_is_allowed(tmp_path, report):
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+
+    doc = Document()
+    doc.add_paragraph("{{ title }}")
+    doc.part.relate_to("mailto:test@example.com", RT.HYPERLINK, is_external=True)
+    path = tmp_path / "超链接.docx"
+    doc.save(path)
+    assert render_notice(report, template=path)[:2] == b"PK"
+
+
+@pytest.mark.parametrize("field", [
+    '<w:fldSimple w:instr=\' DDEAUTO c:\\\\windows\\\\system32\\\\cmd.exe "/c calc" \'/>',
+    '<w:r><w:instrText> INCLUDE</w:instrText></w:r><w:r><w:instrText>PICTURE "http://x/y.png" \\d</w:instrText></w:r>',
+])
+def test_fields_that_fetch_or_run_are_refused(tmp_path, report, field):
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    doc = Document()
+    doc.add_paragraph("{{ title }}")
+    doc.element.body.insert(0, parse_xml(f"<w:p {nsdecls('w')}>{field}</w:p>"))
+    path = tmp_path / "域.docx"
+    doc.save(path)
+    with pytest.raises(TemplateError, match="域.docx.*域（(DDEAUTO|INCLUDEPICTURE)）"):
+        render_notice(report, template=path)

@@ -39,6 +39,7 @@ from toolkit.safety import check_archive_limits, check_xml_prologs
 from toolkit.template_guard import (
     GuardedEnvironment,
     RenderLimits,
+    active_content,
     describe_failure,
     limits_for,
     unbalanced_tags,
@@ -175,7 +176,22 @@ def _load_template(path: Path) -> NoticeTemplate:
     except Exception as exc:  # zipfile.BadZipFile, KeyError, lxml errors, …
         raise TemplateError(path, f"模板文件已损坏或不是 Word 文档（.docx）：{exc}") from exc
     _check_tags(path, tpl)
+    _check_active_content(path, tpl)
     return tpl
+
+
+def _check_active_content(path: Path, tpl: NoticeTemplate) -> None:
+    """No remote resources, embedded objects, macros or DDE-like fields: the notice would
+    carry them to every clerk who opens it."""
+    parts = list(tpl.docx.part.package.iter_parts())
+    rels = [(rel.reltype, rel.target_ref, rel.is_external)
+            for part in parts for rel in part.rels.values()]
+    elements = [part._element for part in parts
+                if getattr(part, "_element", None) is not None
+                and _RENDERED_PARTS.search(str(part.partname))]
+    problem = active_content(rels, elements)
+    if problem:
+        raise TemplateError(path, problem)
 
 
 def render_notice(

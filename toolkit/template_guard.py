@@ -42,6 +42,7 @@ __all__ = [
     "GuardedEnvironment",
     "RenderLimits",
     "TemplateLimitError",
+    "active_content",
     "describe_failure",
     "limits_for",
     "unbalanced_tags",
@@ -72,6 +73,15 @@ def limits_for(problems: int, text_chars: int) -> RenderLimits:
 
 class TemplateLimitError(JinjaTemplateError):
     """The template asked for more than a notice can need, or for something not allowed."""
+
+
+# Filters that turn text into markup: in a Word document that is raw WordprocessingML
+# (|safe) or HTML Word cannot open (|urlize, |xmlattr). Every value is text and is escaped.
+_RAW_MARKUP_FILTERS = ("safe", "urlize", "xmlattr")
+
+
+def _refuse_raw_markup(name: str, *args: Any, **kwargs: Any) -> Any:
+    raise TemplateLimitError(f"模板不允许使用 |{name}（不能插入原始 XML；文字一律原样显示）")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +161,8 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self._iterations = 0
         self._output = 0
         self.filters = {name: self._guarded_filter(name, f) for name, f in self.filters.items()}
+        for name in _RAW_MARKUP_FILTERS:
+            self.filters[name] = functools.partial(_refuse_raw_markup, name)
         self.globals["range"] = self._range
         self.globals["lipsum"] = self._lipsum
         self.concat = self._bounded_concat  # type: ignore[method-assign]
@@ -371,7 +383,6 @@ _FILTER_CHECKS: dict[str, Callable[[GuardedEnvironment, list, dict], None]] = {
     "join": _check_join,
     "replace": _check_replace,
     "wordwrap": _check_slow_text,
-    "urlize": _check_slow_text,
     "striptags": _check_slow_text,
     "title": _check_slow_text,
     "slice": _check_slice,
@@ -415,6 +426,36 @@ def unbalanced_tags(element: etree._Element) -> str | None:
             snippet = text[start: start + 30]
             return (f"第 {number} 段的“{snippet}”缺少结束标记“{_CLOSER[token]}”"
                     "（占位符须在同一段内写完整，如 {{ opening }}）")
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Active content: what Word would fetch or run when the clerk opens the notice
+# ---------------------------------------------------------------------------------------------
+
+_DANGEROUS_FIELD = re.compile(
+    r"\b(DDE|DDEAUTO|INCLUDETEXT|INCLUDEPICTURE|LINK|IMPORT|MACROBUTTON|DATABASE)\b", re.IGNORECASE)
+_EMBEDDED_RELS = ("/oleObject", "/control", "/aFChunk", "/vbaProject", "/package")
+_HYPERLINK_REL = "/hyperlink"
+
+
+def active_content(part_rels: Iterable[tuple[str, str, bool]],
+                   elements: Iterable[etree._Element]) -> str | None:
+    """Why a template must not be used, or None: an external resource other than a hyperlink
+    (a remote image, an attached template, a linked sub-document: Word fetches them when the
+    notice is opened), an embedded object or macro, or a field that fetches or runs
+    something (DDE, INCLUDETEXT, LINK …). ``part_rels`` is (reltype, target, is_external)."""
+    for reltype, target, external in part_rels:
+        if external and not reltype.endswith(_HYPERLINK_REL):
+            return f"模板引用了外部资源（{target[:80]}），打开通报时会联网获取，出于安全原因拒绝使用"
+        if not external and reltype.endswith(_EMBEDDED_RELS):
+            return f"模板含有嵌入对象或宏（{reltype.rsplit('/', 1)[-1]}），出于安全原因拒绝使用"
+    for element in elements:
+        instructions = "".join(t.text or "" for t in element.iter(f"{_W}instrText"))
+        instructions += " " + " ".join(f.get(f"{_W}instr", "") for f in element.iter(f"{_W}fldSimple"))
+        match = _DANGEROUS_FIELD.search(instructions)
+        if match:
+            return f"模板含有会获取外部内容或运行程序的域（{match.group(1).upper()}），出于安全原因拒绝使用"
     return None
 
 
@@ -470,7 +511,7 @@ def describe_failure(exc: BaseException, source: str | None = None) -> str | Non
     elif isinstance(exc, JinjaTemplateError):
         reason = f"模板无法渲染（{exc}）"
     elif isinstance(exc, RecursionError):
-        reason = "模板递归过深（宏或循环在调用自身）"
+        reason = "模板递归或嵌套过深（宏或循环在调用自身，或标记嵌套层数太多）"
     elif isinstance(exc, ZeroDivisionError):
         reason = "模板中的计算除以了零"
     elif isinstance(exc, MemoryError):
