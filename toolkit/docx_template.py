@@ -165,11 +165,17 @@ class NoticeTemplate(DocxTemplate):
             inner = wrapped[wrapped.index(">") + 1: -len("</w:body>")] if not wrapped.endswith("/>") else ""
             write(inner.encode("utf-8"))
 
-        # A guarded environment counts the output against its budget as it is produced.
-        count = getattr(jinja_env, "count_output", iter)
-        for piece in count(jinja_env.from_string(source).generate(context)):
+        # A guarded environment bounds the output (template_guard.GuardedEnvironment):
+        # checked on every piece, inline, since this loop runs once per piece of the notice.
+        limits = getattr(jinja_env, "limits", None)
+        budget = limits.output_chars if limits is not None else None
+        for piece in jinja_env.from_string(source).generate(context):
             pending.append(piece)
             size += len(piece)
+            if budget is not None:
+                budget -= len(piece)
+                if budget < 0:
+                    jinja_env.output_exceeded()
             if size >= _STREAM_CHUNK and "</w:p>" in piece:
                 text = "".join(pending)
                 cut = text.rindex("</w:p>") + len("</w:p>")

@@ -98,8 +98,7 @@ def _environment(limits: RenderLimits) -> GuardedEnvironment:
         undefined=StrictUndefined,
         keep_trailing_newline=False,
     )
-    guard = env.finalize_value
-    env.finalize = lambda value: _finalize(guard(value))
+    env.finalize = _finalize
     return env
 
 

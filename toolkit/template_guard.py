@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import nodes
+from jinja2 import nodes, pass_context
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaTemplateError
@@ -88,13 +88,15 @@ def _refuse_raw_markup(name: str, *args: Any, **kwargs: Any) -> Any:
 # The AST pass: forbidden tags out, loops and concatenations guarded
 # ---------------------------------------------------------------------------------------------
 
+_GUARD_ITERABLE, _GUARD_SIZE = "toolkit_guard_iterable", "toolkit_guard_size"
 _FORBIDDEN_TAGS = {nodes.Include: "include", nodes.Import: "import", nodes.FromImport: "from … import",
                    nodes.Extends: "extends"}
 
 
-def _guard_call(name: str, node: nodes.Node) -> nodes.Call:
-    return nodes.Call(nodes.EnvironmentAttribute(name, lineno=node.lineno), [node], [], None, None,
-                      lineno=node.lineno)
+def _guard(name: str, node: nodes.Node) -> nodes.Filter:
+    # A filter compiles to a direct call (a Call node would go through the sandbox's call());
+    # the guard filters take the context, which also keeps Jinja from folding them at compile time.
+    return nodes.Filter(node, name, [], [], None, None, lineno=node.lineno)
 
 
 class _GuardTransformer(NodeTransformer):
@@ -106,11 +108,11 @@ class _GuardTransformer(NodeTransformer):
 
     def visit_For(self, node: nodes.For) -> nodes.For:
         node = self.generic_visit(node)
-        node.iter = _guard_call("guard_iterable", node.iter)
+        node.iter = _guard(_GUARD_ITERABLE, node.iter)
         return node
 
-    def visit_Concat(self, node: nodes.Concat) -> nodes.Call:
-        return _guard_call("guard_size", self.generic_visit(node))
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Filter:
+        return _guard(_GUARD_SIZE, self.generic_visit(node))
 
 
 class _GuardedCodeGenerator(CodeGenerator):
@@ -166,13 +168,20 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self.globals["range"] = self._range
         self.globals["lipsum"] = self._lipsum
         self.concat = self._bounded_concat  # type: ignore[method-assign]
+        self.filters[_GUARD_ITERABLE] = pass_context(lambda _, iterable: self.guard_iterable(iterable))
+        self.filters[_GUARD_SIZE] = pass_context(lambda _, value: self.guard_size(value))
 
     # -- counters -------------------------------------------------------------------------------
 
-    def step(self) -> None:
-        self._steps += 1
-        if self._steps % _TIME_EVERY == 0 and time.monotonic() > self._deadline:
+    def _check_time(self) -> None:
+        if time.monotonic() > self._deadline:
             raise TemplateLimitError(f"生成时间超过 {self.limits.seconds:.0f} 秒，已停止（模板中可能有过大的循环）")
+
+    def step(self) -> None:
+        """One guarded operation (call, operator, filter): look at the clock now and then."""
+        self._steps += 1
+        if not self._steps % _TIME_EVERY:
+            self._check_time()
 
     def guard_size(self, value: Any) -> Any:
         if isinstance(value, _SIZED) and len(value) > self.limits.value_size:
@@ -183,31 +192,34 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
 
     def guard_iterable(self, iterable: Any) -> Iterator[Any]:
         """``iterable`` with every item counted against the iteration budget."""
+        # Runs once per loop item of every notice: counters inline, the clock every 256 items.
         limit = self.limits.iterations
         for item in iterable:
             self._iterations += 1
-            if self._iterations > limit:
-                raise TemplateLimitError(f"循环次数超过 {limit:,} 次，已停止（模板中可能有过大的循环）")
-            self.step()
+            if not self._iterations % _TIME_EVERY:
+                if self._iterations > limit:
+                    raise TemplateLimitError(f"循环次数超过 {limit:,} 次，已停止（模板中可能有过大的循环）")
+                self._check_time()
             yield item
+
+    def output_exceeded(self) -> None:
+        raise TemplateLimitError(
+            f"生成的通报超过 {self.limits.output_chars // 2**20:,} M 字符，已停止（模板中可能有过大的循环）")
 
     def count_output(self, pieces: Iterable[str]) -> Iterator[str]:
         """``pieces`` of rendered output, counted against the output budget and the deadline."""
         limit = self.limits.output_chars
-        for piece in pieces:
+        for number, piece in enumerate(pieces, 1):
             self._output += len(piece)
             if self._output > limit:
-                raise TemplateLimitError(f"生成的通报超过 {limit // 2**20:,} M 字符，已停止（模板中可能有过大的循环）")
-            self.step()
+                self.output_exceeded()
+            if not number % _TIME_EVERY:
+                self._check_time()
             yield piece
 
     def _bounded_concat(self, pieces: Iterable[str]) -> str:
+        """Jinja's ``concat`` (every template, macro and block buffer is joined here)."""
         return "".join(self.count_output(pieces))
-
-    def finalize_value(self, value: Any) -> Any:
-        """Every ``{{ … }}`` passes here (``render._finalize`` wraps it)."""
-        self.step()
-        return self.guard_size(value)
 
     # -- globals ------------------------------------------------------------------------------
 
@@ -247,6 +259,9 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
                     raise TemplateLimitError(f"模板生成的内容过大（{len(seq):,} × {times:,}）")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        # Called for every attribute a template reads: leave the common case at once.
+        if getattr(value, "__name__", None) not in ("format", "format_map"):
+            return None
         wrapped = super().wrap_str_format(value)
         if wrapped is None:
             return None
@@ -278,14 +293,6 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             size = _text_len(first) + len(text) * len(first)
         if size > self.limits.value_size:
             raise TemplateLimitError(f"模板生成的内容过大（{name}，{size:,} 个字符）")
-
-    def getattr(self, obj, attribute):
-        self.step()
-        return super().getattr(obj, attribute)
-
-    def getitem(self, obj, argument):
-        self.step()
-        return super().getitem(obj, argument)
 
     # -- filters ------------------------------------------------------------------------------
 
