@@ -59,6 +59,7 @@ HOSTILE = [
                             "{% set ns.n = ns.n * ns.n %}{% endfor %}{{ ns.n }}"], ["数字过大"]),
     ("power", ["{{ 7**(10**8) }}"], ["数字过大"]),
     ("lipsum", ["{{ lipsum(1000000) }}"], ["lipsum"]),
+    ("sum-of-lists", ["{{ ([[1]*30000]*30000)|sum(start=[]) }}"], ["sum"]),
     ("dunder", ["{{ title.__class__.__mro__ }}"], ["不允许"]),
     ("mutation", ["{{ problems.append(1) }}"], ["不允许"]),
     ("syntax", ["{% if title %}没有结束"], ["语法"]),
@@ -303,3 +304,17 @@ def test_fields_that_fetch_or_run_are_refused(tmp_path, report, field):
     doc.save(path)
     with pytest.raises(TemplateError, match="域.docx.*域（(DDEAUTO|INCLUDEPICTURE)）"):
         render_notice(report, template=path)
+
+
+def test_typo_in_a_bundled_template_dropped_into_the_folder(tmp_path, report):
+    """The reported case: ``{{ opening }`` in the real template silently lost the opening."""
+    from toolkit.render import template_for
+
+    source = template_for("阶段性进展")
+    with zipfile.ZipFile(source) as zf:
+        xml = zf.read("word/document.xml")
+    assert xml.count(b"{{ opening }}") == 1
+    broken = _rewrite(source, tmp_path / "阶段性进展.docx", "word/document.xml",
+                      xml.replace(b"{{ opening }}", b"{{ opening }"))
+    with pytest.raises(TemplateError, match=r"阶段性进展.docx：模板第 \d+ 段的“\{\{ opening \}”缺少结束标记"):
+        render_notice(report, template=broken)

@@ -383,6 +383,14 @@ def _check_truncate(env, values, kwargs):
     _too_big(env, _number(_arg(values, kwargs, 1, "length", 255)), "truncate")
 
 
+def _check_sum(env, values, kwargs):
+    # sum(start=[]) concatenates: quadratic time and the whole result before any post-check.
+    items = _arg(values, kwargs, 0, "iterable", ())
+    start = _arg(values, kwargs, 2, "start", 0)
+    if isinstance(start, _SIZED) and isinstance(items, (list, tuple)):
+        _too_big(env, len(start) + sum(len(x) if isinstance(x, _SIZED) else 1 for x in items), "sum")
+
+
 _FILTER_CHECKS: dict[str, Callable[[GuardedEnvironment, list, dict], None]] = {
     "center": _check_center,
     "indent": _check_indent,
@@ -395,6 +403,7 @@ _FILTER_CHECKS: dict[str, Callable[[GuardedEnvironment, list, dict], None]] = {
     "slice": _check_slice,
     "batch": _check_batch,
     "truncate": _check_truncate,
+    "sum": _check_sum,
 }
 
 
