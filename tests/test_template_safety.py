@@ -59,6 +59,8 @@ HOSTILE = [
                             "{% set ns.n = ns.n * ns.n %}{% endfor %}{{ ns.n }}"], ["数字过大"]),
     ("power", ["{{ 7**(10**8) }}"], ["数字过大"]),
     ("lipsum", ["{{ lipsum(1000000) }}"], ["lipsum"]),
+    ("join-generator", ["{{ (['a'*100000]*1000)|map('upper')|join }}"], ["join"]),
+    ("str-join-generator", ["{{ ''.join((['a']*10)|map('upper')) }}"], ["str.join"]),
     ("sum-of-lists", ["{{ ([[1]*30000]*30000)|sum(start=[]) }}"], ["sum"]),
     ("dunder", ["{{ title.__class__.__mro__ }}"], ["不允许"]),
     ("mutation", ["{{ problems.append(1) }}"], ["不允许"]),

@@ -29,10 +29,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import nodes, pass_context
+from jinja2 import Environment, nodes, pass_context
 from jinja2.compiler import CodeGenerator
 from jinja2.exceptions import SecurityError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import TemplateError as JinjaTemplateError
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import generate_lorem_ipsum
 from jinja2.visitor import NodeTransformer
@@ -291,6 +292,8 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
             size = len(text) + (text.count(args[0]) if args[0] else len(text) + 1) * len(args[1])
         elif name == "join" and isinstance(first, (list, tuple)):
             size = _text_len(first) + len(text) * len(first)
+        elif name == "join":
+            raise TemplateLimitError("str.join 只能用于列表（请用 |join 过滤器）")
         if size > self.limits.value_size:
             raise TemplateLimitError(f"模板生成的内容过大（{name}，{size:,} 个字符）")
 
@@ -299,24 +302,25 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
     def _guarded_filter(self, name: str, function: Callable) -> Callable:
         check = _FILTER_CHECKS.get(name)
 
+        materialize = name in _MATERIALIZED
+
         @functools.wraps(function)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             self.step()
             if check is not None:
                 # Filters that take the environment or context get it first: skip it.
-                values = [a for a in args if not _is_jinja_internal(a)]
-                check(self, values, kwargs)
+                skip = next((i for i, a in enumerate(args) if not _is_jinja_internal(a)), len(args))
+                if materialize and skip < len(args) and not isinstance(args[skip], _SIZED):
+                    # A generator (|map, |select …) becomes a list, so its size can be checked.
+                    args = (*args[:skip], list(args[skip]), *args[skip + 1:])
+                check(self, list(args[skip:]), kwargs)
             return self.guard_size(function(*args, **kwargs))
 
         return guarded
 
 
 def _is_jinja_internal(value: Any) -> bool:
-    from jinja2.environment import Environment
-    from jinja2.nodes import EvalContext
-    from jinja2.runtime import Context
-
-    return isinstance(value, (Environment, EvalContext, Context))
+    return isinstance(value, (Environment, nodes.EvalContext, Context))
 
 
 def _arg(values: list, kwargs: dict, index: int, key: str, default: Any = None) -> Any:
@@ -391,6 +395,7 @@ def _check_sum(env, values, kwargs):
         _too_big(env, len(start) + sum(len(x) if isinstance(x, _SIZED) else 1 for x in items), "sum")
 
 
+_MATERIALIZED = ("join", "sum")  # filters whose input is checked as a whole
 _FILTER_CHECKS: dict[str, Callable[[GuardedEnvironment, list, dict], None]] = {
     "center": _check_center,
     "indent": _check_indent,
