@@ -320,3 +320,15 @@ def test_typo_in_a_bundled_template_dropped_into_the_folder(tmp_path, report):
                       xml.replace(b"{{ opening }}", b"{{ opening }"))
     with pytest.raises(TemplateError, match=r"阶段性进展.docx：模板第 \d+ 段的“\{\{ opening \}”缺少结束标记"):
         render_notice(report, template=broken)
+
+
+def test_template_that_is_not_a_regular_file(tmp_path, report):
+    import os
+
+    fifo = tmp_path / "管道.docx"
+    os.mkfifo(fifo)
+    folder = tmp_path / "文件夹.docx"
+    folder.mkdir()
+    for path in (fifo, folder):
+        with pytest.raises(TemplateError, match=f"{path.name}：模板不是普通文件"):
+            render_notice(report, template=path)

@@ -45,7 +45,7 @@ def _parse_strictly(xml: str | bytes, parser: etree.XMLParser) -> etree._Element
 
 class NoticeTemplate(DocxTemplate):
     """docxtpl's DocxTemplate with its two slowest steps done faster and the same output.
-    
+
     On a 10,000-problem notice docxtpl spends most of its time (1) rewriting tabs and line
     breaks in every paragraph, although only a handful contain one, and (2) moving the
     rendered body, parsed as a document of its own, into the template's document: lxml then

@@ -165,6 +165,8 @@ def _check_tags(path: Path, tpl: NoticeTemplate) -> None:
 
 def _load_template(path: Path) -> NoticeTemplate:
     if not path.is_file():
+        if path.exists():  # a folder, a FIFO, a device: never opened (a FIFO would block)
+            raise TemplateError(path, "模板不是普通文件（可能是文件夹或设备），请指定 .docx 文件")
         raise TemplateError(path, f"找不到通报模板文件（{path}）")
     try:
         _check_container(path)
