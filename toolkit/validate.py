@@ -156,10 +156,11 @@ def _meta_findings(ledger: Ledger) -> list[Finding]:
         cell = meta.cells.get("kind", "")
         if kind.kind is None:
             findings.append(Finding(
-                "bad_kind", ERROR, meta.sheet, cell, "内容", meta.kind,
-                f"通报类型“{meta.kind}”无法识别，请填 阶段性进展 或 集中整改进展"))
+                code="bad_kind", severity=ERROR, sheet=meta.sheet, cell=cell, column="内容",
+                value=meta.kind, message=f"通报类型“{meta.kind}”无法识别，请填 阶段性进展 或 集中整改进展"))
         else:
             findings.append(Finding(
-                "near_kind", WARNING, meta.sheet, cell, "内容", meta.kind,
-                f"通报类型“{meta.kind}”按“{kind.kind}”处理（标准写法：{kind.kind}）"))
+                code="near_kind", severity=WARNING, sheet=meta.sheet, cell=cell, column="内容",
+                value=meta.kind, message=f"通报类型“{meta.kind}”按“{kind.kind}”处理（标准写法：{kind.kind}）",
+                hint=kind.kind))
     return findings
