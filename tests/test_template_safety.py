@@ -238,9 +238,18 @@ def test_unbalanced_tags_ignores_whole_tags():
     from docx import Document as New
 
     doc = New()
-    for text in ("{{ a }}{% if b %}{# c #}", "{%p endif %}", "纯文本 {", "{{ d }} }"):
+    for text in ("{{ a }}{% if b %}{# c #}", "{%p endif %}", "纯文本 {", "{{ d }} }",
+                 "注释可跨段 {# 开始", "{{ 注释里不检查", "结束 #} 之后 {{ e }}"):
         doc.add_paragraph(text)
     assert unbalanced_tags(doc.element) is None
+    doc.add_paragraph("{# 注释 #} {{ f ")
+    assert "第 8 段" in unbalanced_tags(doc.element)
+
+
+def test_comment_spanning_paragraphs_renders(tmp_path, report):
+    path = _template(tmp_path, ["开头{# 注释掉", "这一段", "#}结尾"])
+    texts = [p.text for p in Document(io.BytesIO(render_notice(report, template=path))).paragraphs]
+    assert texts == ["开头结尾"]
 
 
 def test_bundled_templates_pass_the_checks(report):

@@ -422,24 +422,30 @@ _CLOSER = {"{{": "}}", "{%": "%}", "{#": "#}"}
 
 
 def unbalanced_tags(element: etree._Element) -> str | None:
-    """The first paragraph text whose ``{{ … }}``, ``{% … %}`` or ``{# … #}`` is not closed
-    in the same paragraph (or closes one never opened), as a Chinese message; None if all
-    tags are whole. docxtpl glues the XML between a ``{{`` and the next ``}}`` away, so a
-    tag left open would silently swallow the paragraphs up to the next one."""
+    """The first paragraph text whose ``{{ … }}`` or ``{% … %}`` is not closed in the same
+    paragraph (or closes one never opened), as a Chinese message; None if all tags are
+    whole. docxtpl glues the XML between a ``{{`` and the next ``}}`` away, so a tag left
+    open would silently swallow the paragraphs up to the next one. A ``{# … #}`` comment
+    may span paragraphs (commenting paragraphs out is what it is for)."""
+    comment = False
     for number, paragraph in enumerate(element.iter(f"{_W}p"), 1):
         text = "".join(t.text or "" for t in paragraph.iter(f"{_W}t"))
-        if "{" not in text and "}" not in text:
+        if not comment and "{" not in text and "}" not in text:
             continue
         opened: tuple[str, int] | None = None
         for match in _DELIMITER.finditer(text):
             token = match.group(0)
-            if opened is None and token in _CLOSER:
+            if comment:
+                comment = token != "#}"
+            elif opened is None and token == "{#":
+                comment = True
+            elif opened is None and token in _CLOSER:
                 opened = (token, match.start())
-            elif opened is not None and token == _CLOSER[opened[0]]:
-                opened = None
-            elif token in ("}}", "%}") and opened is None:
+            elif opened is None and token in ("}}", "%}"):
                 snippet = text[max(0, match.start() - 20): match.end()]
                 return f"第 {number} 段“{snippet}”中的“{token}”前面没有对应的开始标记"
+            elif opened is not None and token == _CLOSER[opened[0]]:
+                opened = None
             elif opened is not None and token in _CLOSER:
                 break  # a new tag opens inside an unfinished one: report the first
         if opened is not None:
