@@ -36,6 +36,10 @@ HOSTILE = [
     ("type-error", ["{{ title + 1 }}"], ["{{ title + 1 }}", "TypeError"]),
     ("recursive-macro", ["{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}"], ["递归"]),
     ("recursive-loop", ["{% for x in [1] recursive %}{{ loop([1]) }}{% endfor %}"], ["递归"]),
+    ("branching-recursion", ["{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}"
+                             "{% endmacro %}{{ f(60) }}"], ["运算次数"]),
+    ("nested-loops-30", ["{% for i in [1] %}" * 30 + "x" + "{% endfor %}" * 30], ["嵌套层数"]),
+    ("nested-ifs-100", ["{% if true %}" * 100 + "x" + "{% endif %}" * 100], ["嵌套层数"]),
     ("string-times-huge", ["{{ 'a'*2000000000 }}"], ["过大", "{{ 'a'*2000000000 }}"]),
     ("list-times-huge", ["{{ [1]*10**9 }}"], ["过大"]),
     ("nested-range", ["{% for i in range(100000) %}{% for j in range(100000) %}"

@@ -52,6 +52,7 @@ __all__ = [
 _INT_BITS = 100_000  # about 30,000 decimal digits: more than any notice needs
 _WIDTH = 10_000  # the widest field a format spec may ask for
 _SLOW_TEXT = 1 << 20  # input cap of the filters that are slow per character
+_MAX_CALL_DEPTH = 100  # nested macro / recursive-loop calls
 _TIME_EVERY = 256  # check the clock every this many guarded steps
 
 
@@ -61,6 +62,7 @@ class RenderLimits:
     output_chars: int  # characters of rendered XML
     value_size: int  # length of any one string, list or mapping a template makes
     iterations: int  # loop iterations, all loops together
+    operations: int = 1_000_000  # calls, operators and filters, all together
     range_size: int = 100_000  # the longest range() (Jinja's own sandbox limit)
 
 
@@ -69,7 +71,8 @@ def limits_for(problems: int, text_chars: int) -> RenderLimits:
     characters of ledger text, with a wide margin, and nothing much bigger."""
     output = (32 << 20) + 24 * text_chars + 8192 * problems
     return RenderLimits(seconds=60.0 + 0.005 * problems, output_chars=output,
-                        value_size=output, iterations=2_000_000 + 500 * problems)
+                        value_size=output, iterations=2_000_000 + 500 * problems,
+                        operations=200_000 + 100 * problems)
 
 
 class TemplateLimitError(JinjaTemplateError):
@@ -163,6 +166,7 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         self._steps = 0
         self._iterations = 0
         self._output = 0
+        self._depth = 0
         self.filters = {name: self._guarded_filter(name, f) for name, f in self.filters.items()}
         for name in _RAW_MARKUP_FILTERS:
             self.filters[name] = functools.partial(_refuse_raw_markup, name)
@@ -182,6 +186,9 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         """One guarded operation (call, operator, filter): look at the clock now and then."""
         self._steps += 1
         if not self._steps % _TIME_EVERY:
+            if self._steps > self.limits.operations:
+                raise TemplateLimitError(
+                    f"模板运算次数超过 {self.limits.operations:,} 次，已停止（宏或循环可能在反复调用自身）")
             self._check_time()
 
     def guard_size(self, value: Any) -> Any:
@@ -279,7 +286,15 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
         owner = getattr(__obj, "__self__", None)
         if isinstance(owner, str):
             __self._check_str_method(owner, getattr(__obj, "__name__", ""), args, kwargs)
-        return __self.guard_size(super().call(__context, __obj, *args, **kwargs))
+        # Macros and recursive loops call back through here: a depth far below Python's
+        # recursion limit keeps the C stack small even in a watcher thread (1 MB on Windows).
+        __self._depth += 1
+        try:
+            if __self._depth > _MAX_CALL_DEPTH:
+                raise TemplateLimitError(f"模板递归过深（宏或循环调用自身超过 {_MAX_CALL_DEPTH} 层）")
+            return __self.guard_size(super().call(__context, __obj, *args, **kwargs))
+        finally:
+            __self._depth -= 1
 
     def _check_str_method(self, text: str, name: str, args: tuple, kwargs: dict) -> None:
         first = args[0] if args else next(iter(kwargs.values()), None)
@@ -537,6 +552,8 @@ def describe_failure(exc: BaseException, source: str | None = None) -> str | Non
         reason = f"模板访问了不允许的内容（{exc}）"
     elif isinstance(exc, JinjaTemplateError):
         reason = f"模板无法渲染（{exc}）"
+    elif isinstance(exc, SyntaxError):  # Python's own limits on the compiled template
+        reason = f"模板的循环或条件嵌套层数太多，无法编译（{exc.msg}）"
     elif isinstance(exc, RecursionError):
         reason = "模板递归或嵌套过深（宏或循环在调用自身，或标记嵌套层数太多）"
     elif isinstance(exc, ZeroDivisionError):
