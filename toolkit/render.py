@@ -128,7 +128,7 @@ def _undefined_name(exc: Exception) -> str:
 
 
 # A real template is a few hundred kilobytes; its body is parsed and compiled whole.
-_TEMPLATE_MAX_TOTAL = 256 << 20
+_TEMPLATE_MAX_TOTAL = 64 << 20  # a notice template with a few images is a few MB
 _TEMPLATE_MAX_XML_PART = 16 << 20
 _RENDERED_PARTS = re.compile(r"/word/(document|header\d*|footer\d*|footnotes)\.xml$")
 
