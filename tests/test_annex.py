@@ -158,3 +158,27 @@ def test_pdf_repeats_the_header_and_keeps_rows_whole(tmp_path):
         start = [n for n, page in enumerate(pages) if f"问题{i}起" in page]
         end = [n for n, page in enumerate(pages) if f"进展{i}止" in page]
         assert len(start) == 1 and start == end, (i, start, end)  # a row on one page only
+
+
+def test_table_fast_path_equals_docxtpls_path(tmp_path, monkeypatch):
+    """The annex's table needs no grid fix: it skips docxtpl's fix_tables, same bytes."""
+    import toolkit.docx_template as dt
+
+    report = analyse(write_ledger(tmp_path / "台账.xlsx"))
+    fast = render_annex(report)
+    monkeypatch.setattr(dt, "_grids_fit", lambda tree: False)
+    slow = render_annex(report)
+    read = lambda data: zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")  # noqa: E731
+    assert read(fast) == read(slow)
+
+
+def test_grids_fit():
+    from docx import Document as New
+    from toolkit.docx_template import _grids_fit
+
+    doc = New()
+    doc.add_table(rows=2, cols=3)
+    assert _grids_fit(doc.element)
+    grid = doc.element.body.find(f"{W}tbl/{W}tblGrid")
+    grid.remove(grid[-1])  # a row now has more cells than the grid has columns
+    assert not _grids_fit(doc.element)

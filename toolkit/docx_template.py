@@ -65,7 +65,7 @@ class NoticeTemplate(DocxTemplate):
         """The document element serialised around ``body_xml``; None when unexpected."""
         document = self.docx.element
         part = self.docx.part
-        if "<w:tbl" in body_xml or part.element is not document or document.nsmap.get("w") != _W_NS:
+        if part.element is not document or document.nsmap.get("w") != _W_NS:
             return None
         shell = etree.tostring(document, encoding="unicode")
         start, end = shell.find("<w:body"), shell.rfind("</w:body>")
@@ -82,13 +82,16 @@ class NoticeTemplate(DocxTemplate):
 
     def fix_tables(self, xml):
         whole = self._whole_document(xml)
-        if whole is None:
-            # docxtpl's fix_tables parses with recover=True: make sure it has nothing to recover.
-            _parse_strictly(xml, etree.XMLParser())
-            return super().fix_tables(xml)
-        parser = etree.XMLParser()  # strict, unlike docxtpl's: same tree for good XML
-        parser.set_element_class_lookup(element_class_lookup)
-        return _parse_strictly(whole, parser)
+        if whole is not None:
+            parser = etree.XMLParser()  # strict, unlike docxtpl's: same tree for good XML
+            parser.set_element_class_lookup(element_class_lookup)
+            tree = _parse_strictly(whole, parser)
+            if "<w:tbl" not in xml or _grids_fit(tree):
+                return tree
+        # docxtpl's fix_tables (it widens or narrows table grids to the rendered cells)
+        # parses with recover=True: make sure it has nothing to recover.
+        _parse_strictly(xml, etree.XMLParser())
+        return super().fix_tables(xml)
 
     def fix_docpr_ids(self, tree):
         # docxtpl's renumbering; python-docx's elements take no ``namespaces`` in xpath().
@@ -192,6 +195,31 @@ class NoticeTemplate(DocxTemplate):
         document._Document__body = None  # python-docx's cached body proxy
         if part.element is not tree or document.element is not tree:
             raise RuntimeError("python-docx no longer lets the document element be replaced")
+
+
+def _grids_fit(tree: etree._Element) -> bool:
+    """docxtpl's fix_tables would change no table grid of ``tree``: no row has more cells
+    than the grid has columns, and the widest row (with spans) fills the grid. The same
+    walk as docxtpl's (rows of nested tables included)."""
+    w = f"{{{_W_NS}}}"
+    for table in tree.iter(f"{w}tbl"):
+        grid = table.find(f"{w}tblGrid")
+        if grid is None:
+            return False
+        columns = len(grid.findall(f"{w}gridCol"))
+        widest = 0
+        for row in table.iter(f"{w}tr"):
+            cells = row.findall(f"{w}tc")
+            if len(cells) > columns:
+                return False
+            spans = 0
+            for cell in cells:
+                span = cell.find(f"{w}tcPr/{w}gridSpan")
+                spans += int(span.get(f"{w}val")) if span is not None else 1
+            widest = max(widest, spans)
+        if widest < columns:
+            return False
+    return True
 
 
 def with_streamed_body(package: bytes, stream) -> bytes:
