@@ -174,6 +174,7 @@ def test_table_fast_path_equals_docxtpls_path(tmp_path, monkeypatch):
 
 def test_grids_fit():
     from docx import Document as New
+
     from toolkit.docx_template import _grids_fit
 
     doc = New()
