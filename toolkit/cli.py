@@ -400,9 +400,12 @@ def stats(
 
 # ---------------------------------------------------------------- render / build
 
+ANNEX_KIND = "台账附件"  # toolkit.annex.ANNEX_KIND, without importing docx machinery here
+
+
 def _check_kind(kind: Optional[str]) -> None:
-    if kind is not None and kind not in KINDS:
-        _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join(KINDS)}")
+    if kind is not None and kind not in KINDS + (ANNEX_KIND,):
+        _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join(KINDS + (ANNEX_KIND,))}")
         raise typer.Exit(EXIT_UNUSABLE)
 
 
@@ -486,7 +489,7 @@ def render(
     output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="文件",
                                           help="通报文件路径（.docx），默认 out/<台账名>.docx"),
     kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
-                                       help="通报类型：阶段性进展 或 集中整改进展"),
+                                       help="通报类型：阶段性进展 或 集中整改进展（台账附件：生成台账的横排表格附件）"),
     template: Optional[Path] = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
     force: bool = typer.Option(False, "--force",
@@ -504,8 +507,9 @@ def render(
         raise typer.Exit(EXIT_UNUSABLE)
     if pdf:
         _fail(f"正在生成通报和 PDF：{ledger.name}")
+    # The annex is not a notice: no history snapshot or statistics workbook for it.
     result = build_notice(ledger, target, kind=kind, template=template, pdf=pdf, force=force,
-                          sheet=sheet)
+                          sheet=sheet, records=kind != ANNEX_KIND)
     _print_result(result)
     raise typer.Exit(result.exit_code)
 
@@ -543,6 +547,7 @@ def build(
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
     force: bool = typer.Option(False, "--force",
                                help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
+    annex: bool = typer.Option(False, "--annex", help="同时生成台账附件（<台账名>-附件.docx，横排表格）"),
 ) -> None:
     """为文件夹中的每本台账生成通报（跳过 ~$、.~lock、.tmp 等临时文件）。"""
     from .build import build_notice, notice_path_for
@@ -561,12 +566,34 @@ def build(
         raise typer.Exit(EXIT_UNUSABLE)
     results = [build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf, force=force)
                for ledger in _progress(ledgers, "生成通报")]
+    annex_lines, annex_failed = _write_annexes(results) if annex else ([], False)
     for result in results:  # details first, the table last: nothing is printed after it
         for line in _result_details(result):
             _say(line)
+    for line in annex_lines:
+        _say(line)
     rows = [row for result in results for row in _build_row(result)]
     _say(format_table(["台账", "结果", "问题数", "已完成", "正在整改", "未完成", "警告", "文件/原因"], rows))
-    raise typer.Exit(ExitStatus.worst(r.exit_code for r in results))
+    statuses = [r.exit_code for r in results] + [ExitStatus.UNUSABLE if annex_failed else ExitStatus.OK]
+    raise typer.Exit(ExitStatus.worst(statuses))
+
+
+def _write_annexes(results: list[Any]) -> tuple[list[str], bool]:
+    """The ledger annex beside each notice built (``build --annex``): lines to print, and
+    whether one could not be written."""
+    from .annex import write_annex
+
+    lines, failed = [], False
+    for r in results:
+        if not r.built or r.notice is None:
+            continue
+        made = write_annex(r.report, r.notice)
+        if made.path is not None:
+            lines.append(f"已生成台账附件：{_shown(made.path)}")
+        else:
+            failed = True
+            lines.append(f"{r.ledger.name}：台账附件未能生成：{made.problem.message}")
+    return lines, failed
 
 
 # ---------------------------------------------------------------- diff

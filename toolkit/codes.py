@@ -27,6 +27,7 @@ class Code(str, Enum):
     DUPLICATE_META_KEY = "duplicate_meta_key"
     BAD_META_DATE = "bad_meta_date"
     BAD_KIND = "bad_kind"
+    NEAR_KIND = "near_kind"
     AS_OF_IN_FUTURE = "as_of_in_future"
     AS_OF_BEFORE_FEEDBACK = "as_of_before_feedback"
     # -- rows

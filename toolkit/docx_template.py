@@ -30,9 +30,22 @@ _STREAM_CHUNK = 1 << 18  # characters of rendered XML per piece: small, and few 
 _docpr_path = etree.XPath("//wp:docPr", namespaces=docx_nsmap)
 
 
+class RenderedXmlError(ValueError):
+    """The rendered body is not well-formed XML (tags unbalanced across paragraphs, a
+    character XML cannot hold, markup injected with ``|safe`` …). Never recovered from:
+    lxml's recovering parser would silently drop everything after the fault."""
+
+
+def _parse_strictly(xml: str | bytes, parser: etree.XMLParser) -> etree._Element:
+    try:
+        return etree.fromstring(xml, parser)
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        raise RenderedXmlError(str(exc)) from exc
+
+
 class NoticeTemplate(DocxTemplate):
     """docxtpl's DocxTemplate with its two slowest steps done faster and the same output.
-    
+
     On a 10,000-problem notice docxtpl spends most of its time (1) rewriting tabs and line
     breaks in every paragraph, although only a handful contain one, and (2) moving the
     rendered body, parsed as a document of its own, into the template's document: lxml then
@@ -52,7 +65,7 @@ class NoticeTemplate(DocxTemplate):
         """The document element serialised around ``body_xml``; None when unexpected."""
         document = self.docx.element
         part = self.docx.part
-        if "<w:tbl" in body_xml or part.element is not document or document.nsmap.get("w") != _W_NS:
+        if part.element is not document or document.nsmap.get("w") != _W_NS:
             return None
         shell = etree.tostring(document, encoding="unicode")
         start, end = shell.find("<w:body"), shell.rfind("</w:body>")
@@ -69,11 +82,16 @@ class NoticeTemplate(DocxTemplate):
 
     def fix_tables(self, xml):
         whole = self._whole_document(xml)
-        if whole is None:
-            return super().fix_tables(xml)
-        parser = etree.XMLParser(recover=True)  # as docxtpl's fix_tables
-        parser.set_element_class_lookup(element_class_lookup)
-        return etree.fromstring(whole, parser=parser)
+        if whole is not None:
+            parser = etree.XMLParser()  # strict, unlike docxtpl's: same tree for good XML
+            parser.set_element_class_lookup(element_class_lookup)
+            tree = _parse_strictly(whole, parser)
+            if "<w:tbl" not in xml or _grids_fit(tree):
+                return tree
+        # docxtpl's fix_tables (it widens or narrows table grids to the rendered cells)
+        # parses with recover=True: make sure it has nothing to recover.
+        _parse_strictly(xml, etree.XMLParser())
+        return super().fix_tables(xml)
 
     def fix_docpr_ids(self, tree):
         # docxtpl's renumbering; python-docx's elements take no ``namespaces`` in xpath().
@@ -126,7 +144,7 @@ class NoticeTemplate(DocxTemplate):
         declarations = "".join(f' xmlns:{k}="{v}"' if k else f' xmlns="{v}"'
                                for k, v in nsmap.items())
         opening = f"<w:body{declarations}>"
-        parser = etree.XMLParser(recover=True)
+        parser = etree.XMLParser()  # strict: a bad piece is an error, never a cut notice
         pending: list[str] = []
         size = 0
         started = False
@@ -140,20 +158,27 @@ class NoticeTemplate(DocxTemplate):
             if not started:
                 head = _BODY_START.match(text)
                 if head is None:
-                    raise ValueError("rendered body does not start with <w:body>")
+                    raise RenderedXmlError("rendered body does not start with <w:body>")
                 text, started = text[head.end():], True
-            if text.endswith("</w:body>"):
-                text = text[: -len("</w:body>")]
+            text = text.removesuffix("</w:body>")
             if not text:
                 return
-            wrapped = etree.tostring(etree.fromstring(opening + text + "</w:body>", parser),
+            wrapped = etree.tostring(_parse_strictly(opening + text + "</w:body>", parser),
                                      encoding="unicode")
             inner = wrapped[wrapped.index(">") + 1: -len("</w:body>")] if not wrapped.endswith("/>") else ""
             write(inner.encode("utf-8"))
 
+        # A guarded environment bounds the output (template_guard.GuardedEnvironment):
+        # checked on every piece, inline, since this loop runs once per piece of the notice.
+        limits = getattr(jinja_env, "limits", None)
+        budget = limits.output_chars if limits is not None else None
         for piece in jinja_env.from_string(source).generate(context):
             pending.append(piece)
             size += len(piece)
+            if budget is not None:
+                budget -= len(piece)
+                if budget < 0:
+                    jinja_env.output_exceeded()
             if size >= _STREAM_CHUNK and "</w:p>" in piece:
                 text = "".join(pending)
                 cut = text.rindex("</w:p>") + len("</w:p>")
@@ -170,6 +195,31 @@ class NoticeTemplate(DocxTemplate):
         document._Document__body = None  # python-docx's cached body proxy
         if part.element is not tree or document.element is not tree:
             raise RuntimeError("python-docx no longer lets the document element be replaced")
+
+
+def _grids_fit(tree: etree._Element) -> bool:
+    """docxtpl's fix_tables would change no table grid of ``tree``: no row has more cells
+    than the grid has columns, and the widest row (with spans) fills the grid. The same
+    walk as docxtpl's (rows of nested tables included)."""
+    w = f"{{{_W_NS}}}"
+    for table in tree.iter(f"{w}tbl"):
+        grid = table.find(f"{w}tblGrid")
+        if grid is None:
+            return False
+        columns = len(grid.findall(f"{w}gridCol"))
+        widest = 0
+        for row in table.iter(f"{w}tr"):
+            cells = row.findall(f"{w}tc")
+            if len(cells) > columns:
+                return False
+            spans = 0
+            for cell in cells:
+                span = cell.find(f"{w}tcPr/{w}gridSpan")
+                spans += int(span.get(f"{w}val")) if span is not None else 1
+            widest = max(widest, spans)
+        if widest < columns:
+            return False
+    return True
 
 
 def with_streamed_body(package: bytes, stream) -> bytes:

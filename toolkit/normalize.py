@@ -353,3 +353,31 @@ META_KEYS: dict[str, tuple[str, ...]] = {
     "heading_next_steps": ("下一步工作安排标题", "下一步标题"),
 }
 META_LABELS = {key: names[0] for key, names in META_KEYS.items()}
+
+
+# ---------------------------------------------------------------- notice kind (通报类型)
+
+@dataclass(frozen=True)
+class KindReading:
+    kind: str | None  # a KINDS value; None when the text names no kind
+    exact: bool  # the text was the kind itself (after white space and NFKC)
+
+
+def parse_kind(value: object) -> KindReading | None:
+    """通报类型 as the toolkit understands it, the one reading ``check`` and ``render`` share.
+
+    None for an empty cell (the notice defaults to 阶段性进展). Near forms are accepted
+    deterministically: text containing 集中 (and not 阶段) is 集中整改进展, text containing
+    阶段 (and not 集中) is 阶段性进展 (``exact`` False: say so); anything else names no kind.
+    """
+    from .model import KIND_CENTRAL, KIND_STAGE, KINDS
+
+    text = squash(cell_text(value))
+    if not text:
+        return None
+    if text in KINDS:
+        return KindReading(text, True)
+    central, stage = "集中" in text, "阶段" in text
+    if central != stage:
+        return KindReading(KIND_CENTRAL if central else KIND_STAGE, False)
+    return KindReading(None, False)

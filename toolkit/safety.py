@@ -137,41 +137,10 @@ def _check_zip(path: Path, handle: BinaryIO) -> str:
         raise NotAWorkbookError(path, "文件已损坏或不完整（可能保存未完成），无法作为工作簿打开") from exc
     infos = archive.infolist()
     names = {info.filename for info in infos}
-    if len(infos) > MAX_MEMBERS:
-        raise ZipBombError(path, f"压缩包内文件过多（{len(infos)} 个），拒绝读取")
-    total = sum(info.file_size for info in infos)
-    if total > MAX_TOTAL_UNCOMPRESSED:
-        raise ZipBombError(
-            path, f"解压后大小异常（{total / 2**20:,.0f} MB），疑似压缩炸弹，拒绝读取")
+    check_archive_limits(path, archive)
     kind = _zip_kind(path, archive, names)
-    _check_prologs(path, archive)
+    check_xml_prologs(path, archive)
     return kind
-
-
-def check_zip_file(path: Path) -> None:
-    """The zip checks of a ledger (size, members, DOCTYPE) for any OOXML file, e.g. a template."""
-    with open_regular(path) as handle:
-        if handle.read(2) != ZIP_MAGIC[:2]:
-            raise NotAWorkbookError(path, "不是 Office 文档（zip）文件")
-        try:
-            handle.seek(0)
-            archive = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise NotAWorkbookError(path, "文件已损坏或不完整，无法打开") from exc
-        infos = archive.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise ZipBombError(path, f"压缩包内文件过多（{len(infos)} 个），拒绝读取")
-        total = sum(info.file_size for info in infos)
-        if total > MAX_TOTAL_UNCOMPRESSED:
-            raise ZipBombError(
-                path, f"解压后大小异常（{total / 2**20:,.0f} MB），疑似压缩炸弹，拒绝读取")
-        _check_prologs(path, archive)
-
-
-def _check_prologs(path: Path, archive: zipfile.ZipFile) -> None:
-    for info in archive.infolist():
-        if info.filename.endswith((".xml", ".rels")) and info.file_size:
-            _check_prolog(path, archive, info)
 
 
 def _zip_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> str:
@@ -332,3 +301,22 @@ def _ole_directory(data: bytes) -> list[tuple[str, int, int]] | None:
             size = int.from_bytes(directory[entry + 120:entry + 124], "little")
             entries.append((name, start, size))
     return entries or None
+def check_archive_limits(path: Path, archive: zipfile.ZipFile,
+                         max_total: int = MAX_TOTAL_UNCOMPRESSED) -> None:
+    """Raise ZipBombError when ``archive`` holds too many members or declares more
+    uncompressed data than ``max_total`` (zipfile never inflates past the declared size).
+    Shared by ledgers and notice templates."""
+    infos = archive.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ZipBombError(path, f"压缩包内文件过多（{len(infos)} 个），拒绝读取")
+    total = sum(info.file_size for info in infos)
+    if total > max_total:
+        raise ZipBombError(
+            path, f"解压后大小异常（{total / 2**20:,.0f} MB），疑似压缩炸弹，拒绝读取")
+
+
+def check_xml_prologs(path: Path, archive: zipfile.ZipFile) -> None:
+    """Raise UnsafeXmlError when an XML member of ``archive`` declares a DOCTYPE or entities."""
+    for info in archive.infolist():
+        if info.filename.endswith((".xml", ".rels")) and info.file_size:
+            _check_prolog(path, archive, info)

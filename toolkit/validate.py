@@ -16,11 +16,11 @@ from .model import (
     DONE,
     ERROR,
     IN_PROGRESS,
-    KINDS,
     SEVERITY_CN,
     WARNING,
     Finding,
     Ledger,
+    Meta,
     Problem,
     Report,
 )
@@ -239,11 +239,7 @@ def _meta_findings(ledger: Ledger, as_of: date, today: date) -> list[Finding]:
                 value=META_LABELS[key],
                 message=f"通报信息缺少“{META_LABELS[key]}”：通报中相应内容将省略"
                         + ("，统计截止日期按今天计算" if key == "as_of" else "")))
-    if meta.kind is not None and meta.kind not in KINDS:
-        findings.append(Finding(
-            code=Code.BAD_KIND, severity=WARNING, sheet=meta.sheet, cell=meta.cells.get("kind", ""),
-            column="内容", value=meta.kind,
-            message=f"通报类型“{meta.kind}”无法识别，按“阶段性进展”处理（可填 阶段性进展 或 集中整改进展）"))
+    findings.extend(_kind_findings(meta))
     findings.extend(_meta_date_findings(ledger, today))
     return findings
 
@@ -284,3 +280,19 @@ def unusable_to_dict(file: Path | str, message: str) -> dict[str, Any]:
     """The entry of ``toolkit check --json`` for a file that could not be read at all."""
     return {"file": str(file), "usable": False, "message": message,
             "errors": None, "warnings": None, "findings": []}
+
+
+def _kind_findings(meta: Meta) -> list[Finding]:
+    """通报类型 read as ``render`` reads it (``normalize.parse_kind``): a near form is used with
+    a warning, a value that names no kind is an error (render would refuse it too)."""
+    kind = nz.parse_kind(meta.kind)
+    if kind is None or kind.exact:
+        return []
+    cell = meta.cells.get("kind", "")
+    if kind.kind is None:
+        return [Finding(code=Code.BAD_KIND, severity=ERROR, sheet=meta.sheet, cell=cell, column="内容",
+                        value=meta.kind or "",
+                        message=f"通报类型“{meta.kind}”无法识别，请填 阶段性进展 或 集中整改进展")]
+    return [Finding(code=Code.NEAR_KIND, severity=WARNING, sheet=meta.sheet, cell=cell, column="内容",
+                    value=meta.kind or "", hint=kind.kind,
+                    message=f"通报类型“{meta.kind}”按“{kind.kind}”处理（标准写法：{kind.kind}）")]
