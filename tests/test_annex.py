@@ -19,7 +19,7 @@ from toolkit.annex import ANNEX_KIND, annex_path_for, render_annex
 from toolkit.cli import app
 from toolkit.pdf import convert_to_pdf, soffice_available
 from toolkit.pipeline import analyse
-from toolkit.render import TEMPLATE_DIR, render_notice
+from toolkit.render import TEMPLATE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -82,7 +82,7 @@ def test_annex_is_a_landscape_table_of_the_ledger(tmp_path):
 def test_render_notice_dispatches_the_annex_kind(tmp_path):
     ledger = write_ledger(tmp_path / "台账.xlsx")
     report = analyse(ledger)
-    _, rows = _rows(render_notice(report, kind=ANNEX_KIND))
+    _, rows = _rows(render_annex(report))
     assert len(rows) == 1 + 2 + 5
 
 

@@ -27,7 +27,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("archive",),  # the notices and records of the fourth stage, history
     ("history",),
     ("context", "docx_template", "template_guard", "pdf", "official"),
-    ("render", "stats_book", "findings_book", "changes_book", "blank", "annex", "report_json"),
+    ("render", "stats_book", "findings_book", "blank"),
+    ("annex", "changes_book"),  # built on render and on the statistics workbook's writer
     ("pipeline",),
     ("build", "rollup"),
     ("watch_debounce",),  # the watcher's parts: the queue first, then what uses it

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from . import __version__
+from .annex import ANNEX_KIND
 from .archive import archive_edited, ledger_key, remember_notice, sha256_of, store_record, written_state
 from .atomic import write_atomic
 from .discover import LEDGER_SUFFIXES as LEDGER_SUFFIXES  # re-exported: callers find them here
@@ -183,15 +184,25 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
                          fingerprint=fingerprint, edited=edited, force=force, notes=notes)
 
 
+def _rendered(report: Report, kind: str | None, template: Path | None) -> bytes:
+    """The notice's bytes; ``台账附件`` is the ledger annex, rendered from its own template."""
+    # docxtpl is heavy: only building imports it.
+    if kind is not None and kind.strip() == ANNEX_KIND:
+        from .annex import render_annex
+
+        return render_annex(report, template)
+    from .render import render_notice
+
+    return render_notice(report, kind=kind, template=template)
+
+
 def _write_notice(report: Report, target: Path, history_dir: Path | None, *, kind: str | None,
                   template: Path | None, pdf: bool, fingerprint: str | None,
                   edited: Path | None, force: bool, notes: list[str]) -> BuildResult:
-    from .render import render_notice  # docxtpl is heavy; only building needs it
-
     ledger = report.ledger.path
     outcome, dest = BUILT, target
     try:
-        data = mark_package(render_notice(report, kind=kind, template=template), NOTICE)
+        data = mark_package(_rendered(report, kind, template), NOTICE)
         if edited is not None and history_dir is not None and not force:
             outcome, dest = BUILT_BESIDE, edited_fallback_path(target)
             if _hand_edited(history_dir, target, dest):  # the new version was edited too
