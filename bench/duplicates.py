@@ -18,10 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ledger_gen import _sentence  # noqa: E402
+from ledger_gen import _sentence
 
-from toolkit.duplicates import find_duplicates, problem_key  # noqa: E402
-from toolkit.model import Problem  # noqa: E402
+from toolkit.duplicates import find_duplicates, problem_key
+from toolkit.model import Problem
 
 
 def _problem(i: int, category: str, text: str) -> Problem:

@@ -11,9 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from openpyxl.utils.cell import range_boundaries
-
 from ledger_factory import HEADER, META, default_rows
+from openpyxl.utils.cell import range_boundaries
 
 
 def _table(rows, header, title_rows, meta_rows=None):

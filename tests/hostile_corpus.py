@@ -11,15 +11,14 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 from xml.sax.saxutils import escape
 
-from openpyxl import Workbook, load_workbook
-
 from ledger_factory import META, default_rows, row, write_ledger
+from openpyxl import Workbook, load_workbook
 
 UNUSABLE, ERRORS, OK = 2, 1, 0
 SHEET = "xl/worksheets/sheet1.xml"
@@ -193,7 +192,6 @@ def sparse_text_bomb(path):
 def xls_sparse_bomb(path):
     """Two cells, A1 and IV65536: calamine would build a 16.7 M-cell grid (500 MB) for them."""
     import xlwt
-
     from ledger_factory import HEADER
 
     book = xlwt.Workbook(encoding="utf-8")
@@ -384,7 +382,6 @@ def formulas_without_cache(path):
 def shared(path: Path, rows=None, *, formulas: bool = False, status_formula: bool = False) -> Path:
     """A ledger written by xlsxwriter: shared strings, and formulas cached as 0 if asked."""
     import xlsxwriter
-
     from ledger_factory import HEADER
 
     book = xlsxwriter.Workbook(str(path))

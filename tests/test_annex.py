@@ -168,7 +168,7 @@ def test_table_fast_path_equals_docxtpls_path(tmp_path, monkeypatch):
     fast = render_annex(report)
     monkeypatch.setattr(dt, "_grids_fit", lambda tree: False)
     slow = render_annex(report)
-    read = lambda data: zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")  # noqa: E731
+    read = lambda data: zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml")
     assert read(fast) == read(slow)
 
 

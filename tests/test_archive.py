@@ -6,10 +6,20 @@ import json
 from datetime import date, datetime
 
 import pytest
-
 from ledger_factory import default_rows, write_ledger
-from toolkit.archive import (ledger_key, list_records, load_snapshot, load_state, locate_history,
-                             prune, records_for, remember_notice, state_dir, store_record)
+
+from toolkit.archive import (
+    ledger_key,
+    list_records,
+    load_snapshot,
+    load_state,
+    locate_history,
+    prune,
+    records_for,
+    remember_notice,
+    state_dir,
+    store_record,
+)
 from toolkit.errors import SnapshotError
 from toolkit.names import history_root
 from toolkit.pipeline import analyse

@@ -14,7 +14,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
-from ledger_gen import (  # noqa: E402
+from ledger_gen import (
     AS_OF,
     PROGRESS_MAX_BYTES,
     PROGRESS_MIN_BYTES,
@@ -22,10 +22,10 @@ from ledger_gen import (  # noqa: E402
     write_bench_ledger,
 )
 
-from toolkit.count import count  # noqa: E402
-from toolkit.model import DONE, IN_PROGRESS, NOT_DONE, Report  # noqa: E402
-from toolkit.read import read_ledger  # noqa: E402
-from toolkit.validate import validate  # noqa: E402
+from toolkit.count import count
+from toolkit.model import DONE, IN_PROGRESS, NOT_DONE, Report
+from toolkit.read import read_ledger
+from toolkit.validate import validate
 
 ROWS = 300
 

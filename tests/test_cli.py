@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from ledger_factory import row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ledger_factory import row, write_ledger
 from toolkit.cli import app, format_table
 from toolkit.read import read_ledger
 

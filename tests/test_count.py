@@ -2,9 +2,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
-
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ledger_factory import row, write_ledger
+
 from toolkit.count import NO_UNIT, count_problems, split_units, stats_to_dict, summary_sentence
 from toolkit.model import Counts, Problem
 from toolkit.normalize import parse_status

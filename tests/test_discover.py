@@ -6,10 +6,10 @@ import os
 import shutil
 
 import pytest
-from typer.testing import CliRunner
-
 from format_factory import write_xls
 from ledger_factory import row, write_ledger
+from typer.testing import CliRunner
+
 from toolkit.build import find_ledgers as find_ledgers_from_build
 from toolkit.cli import app
 from toolkit.discover import discover_ledgers, find_ledgers, is_ledger_file

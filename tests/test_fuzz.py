@@ -3,7 +3,8 @@
 Random headers among the synonyms of ``normalize.LEDGER_FIELDS`` (spaced, full-width, with
 units, unknown ones mixed in), title rows, random merges, random cell types and texts with
 control characters, emoji and long strings, an optional meta sheet, written by openpyxl,
-xlsxwriter or xlwt (an .xls, read through python-calamine). Whatever comes out, the reader raises nothing but the toolkit's own errors, and
+xlsxwriter or xlwt (an .xls, read through python-calamine). Whatever comes out, the reader
+raises nothing but the toolkit's own errors, and
 the counts partition the total. ``TOOLKIT_FUZZ_EXAMPLES`` raises the number of examples for a
 longer run; bench/fuzz_reader.py is the coverage-guided (atheris) version.
 """
@@ -19,12 +20,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from toolkit.context import build_context
 from toolkit.count import count
 from toolkit.errors import ToolkitError
 from toolkit.model import STATUSES
-from toolkit.normalize import LEDGER_FIELDS, _STATUS_WORDS
+from toolkit.normalize import _STATUS_WORDS, LEDGER_FIELDS
 from toolkit.read import META_KEYS, read_ledger
-from toolkit.context import build_context
 from toolkit.validate import validate
 
 # Enough to catch a regression in the suite (which must stay under 5 minutes on two cores);

@@ -2,7 +2,8 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from toolkit import normalize as nz
 from toolkit.model import DONE, IN_PROGRESS, NOT_DONE, STATUSES

@@ -6,6 +6,7 @@ pages are measured with ``pdftotext -bbox-layout``, and the sample 集中整改�
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import shutil
@@ -18,8 +19,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-
 from render_helpers import make_problem, make_report, sample_problems
+
 from toolkit.errors import OutputError, PdfConversionError
 from toolkit.model import KIND_CENTRAL, KIND_STAGE
 from toolkit.pdf import convert_to_pdf, soffice_available
@@ -161,7 +162,7 @@ def test_grid_22_lines_a_page(long_pdf):
     assert counts.count(22) >= len(inner) // 2, counts
     for page in inner:
         ys = [ln.y0 for ln in body_lines(page)]
-        steps = [round(b - a, 1) for a, b in zip(ys, ys[1:])]
+        steps = [round(b - a, 1) for a, b in itertools.pairwise(ys)]
         assert all(abs(s - 28.9) < 0.3 for s in steps), steps
         # the first line sits at the top of the type area, the 22nd ends inside it
         assert TOP <= ys[0] <= TOP + 12

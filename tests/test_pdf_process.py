@@ -160,7 +160,7 @@ def test_cancel_conversions_ends_a_running_conversion(env, docx, tmp_path):
     def convert():
         try:
             convert_to_pdf(docx, tmp_path / "a.pdf", timeout=60)
-        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+        except BaseException as exc:
             caught.append(exc)
 
     thread = threading.Thread(target=convert)

@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import pytest
 import xlsxwriter
+from ledger_factory import HEADER, default_rows, row, write_ledger
 from openpyxl.styles import Font
 
-from ledger_factory import HEADER, META, default_rows, row, write_ledger
 from toolkit.errors import NoHeaderError
 from toolkit.model import DONE, IN_PROGRESS, NOT_DONE
 from toolkit.read import clean_category, read_ledger
@@ -221,7 +221,7 @@ def test_borders_down_to_many_rows_are_a_real_ledger_not_a_bomb(tmp_path):
     head, tail = member(path, SHEET).split(b"</sheetData>")
     letters = [get_column_letter(c) for c in range(1, 31)]
     cell = '<c r="{}{}" s="1"/>'
-    rows = b"".join(("<row r=\"%d\">" % r + "".join(cell.format(x, r) for x in letters) + "</row>").encode()
+    rows = b"".join((f'<row r="{r}">' + "".join(cell.format(x, r) for x in letters) + "</row>").encode()
                     for r in range(7, 20_007))
     _stream_member(path, SHEET, head, rows, 1, b"</sheetData>" + tail)
     assert len(read_ledger(path).problems) == 5

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-import struct
 import shutil
+import struct
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
-
 from format_factory import ods_table, write_ods, write_ods_tables, write_xls
 from ledger_factory import HEADER, default_rows, row, write_ledger
+
 from toolkit.errors import NotAWorkbookError, UnreadableLedgerError
 from toolkit.pipeline import analyse
 from toolkit.read import read_ledger

@@ -10,10 +10,10 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from openpyxl import load_workbook
-
 import hostile_corpus
 from ledger_factory import HEADER, default_rows, row, write_ledger
+from openpyxl import load_workbook
+
 from toolkit.read_raw import MAX_COLUMNS, decode_xstring
 from toolkit.read_xlsx import XlsxBook
 

@@ -4,10 +4,10 @@ a renamed required column (11.6) and a ledger open in a spreadsheet program (11.
 from __future__ import annotations
 
 import pytest
+from ledger_factory import HEADER, META, default_rows, row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ledger_factory import HEADER, META, default_rows, row, write_ledger
 from toolkit.cli import app
 from toolkit.errors import NoHeaderError
 from toolkit.pipeline import analyse

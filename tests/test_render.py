@@ -17,11 +17,11 @@ from docx.oxml.ns import qn
 from docx.shared import Mm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from render_helpers import FULL_META, make_problem, make_report, sample_problems
+
+from toolkit.context import build_context, clean_text, cn_numeral, nest_quotes, split_lines
 from toolkit.errors import TemplateError
 from toolkit.model import DONE, IN_PROGRESS, KIND_CENTRAL, KIND_STAGE, Counts, Stats
-from toolkit.context import build_context, clean_text, cn_numeral, nest_quotes, split_lines
 from toolkit.render import TEMPLATE_DIR, render_notice, template_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,7 +83,7 @@ def rendered(request, stage, central):
 
 def test_page_is_a4_with_gbt9704_margins(rendered):
     sec = open_docx(rendered).sections[0]
-    mm = lambda length: length / Mm(1)  # noqa: E731
+    mm = lambda length: length / Mm(1)
     assert round(mm(sec.page_width)) == 210 and round(mm(sec.page_height)) == 297
     assert round(mm(sec.top_margin)) == 37
     assert round(mm(sec.bottom_margin)) == 35
@@ -510,7 +510,7 @@ def test_control_characters_removed_text_kept():
     doc = open_docx(render_notice(make_report([make_problem(1, progress=raw)]), KIND_STAGE))
     t = texts(doc)
     # \x0b and \x0c are line breaks in office text: they split the cell into paragraphs
-    assert ["前文字后", "续", "行尾完。"] == t[t.index("整改过程：") + 1: t.index("整改过程：") + 4]
+    assert t[t.index("整改过程：") + 1: t.index("整改过程：") + 4] == ["前文字后", "续", "行尾完。"]
     assert clean_text(raw) == "前文字后续行尾完。"
 
 
@@ -554,7 +554,7 @@ def test_plain_docxtpl_would_lose_text_after_ampersand(tmp_path):
 def test_any_text_reaches_the_document(text):
     report = make_report([make_problem(1, progress=text)])
     t = texts(open_docx(render_notice(report, KIND_STAGE)))
-    i = [k for k, x in enumerate(t) if x.startswith("整改状态：")][0]
+    i = next(k for k, x in enumerate(t) if x.startswith("整改状态："))
     expected = split_lines(text)
     got = t[i + 2: i + 2 + len(expected)] if expected else []
     assert got == expected

@@ -6,15 +6,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
+from ledger_factory import META, default_rows, row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from ledger_factory import META, default_rows, row, write_ledger
 from toolkit.cli import app
 from toolkit.history import history_root, store_snapshot
 from toolkit.pipeline import analyse
-from toolkit.rollup import (HEADERS, INVALID, OK, SHEET_NAME, UNUSABLE, RollupError,
-                            rollup, rollup_workbook, table_rows)
+from toolkit.rollup import HEADERS, INVALID, OK, SHEET_NAME, UNUSABLE, RollupError, rollup, rollup_workbook, table_rows
 
 TODAY = date(2024, 10, 30)
 runner = CliRunner()

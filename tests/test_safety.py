@@ -4,8 +4,8 @@ import zipfile
 import zlib
 
 import pytest
-
 from ledger_factory import write_ledger
+
 from toolkit.errors import (
     EncryptedWorkbookError,
     LegacyFormatError,

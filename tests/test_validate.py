@@ -1,8 +1,8 @@
 from datetime import date
 
 import pytest
-
 from ledger_factory import META, default_rows, row, write_ledger
+
 from toolkit.pipeline import analyse
 
 TODAY = date(2024, 10, 30)

@@ -110,7 +110,7 @@ def _template_files(template: Path | None) -> list[Path]:
     for kind in KINDS:
         try:
             found.append(template_for(kind))
-        except Exception:  # noqa: BLE001 - a template that cannot be found is rendering's error
+        except Exception:
             continue
     return found
 

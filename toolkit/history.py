@@ -321,7 +321,7 @@ def diff_rows(old: list[dict] | tuple[dict, ...], new: list[dict] | tuple[dict, 
     for i, j in pairs:
         before, after = old[i], new[j]
 
-        def change(kind: str, was: str, now: str) -> Change:
+        def change(kind: str, was: str, now: str, before: dict = before, after: dict = after) -> Change:
             return Change(kind, after["number"], after["problem"], was, now, after["row"],
                           before["row"], before["number"])
 

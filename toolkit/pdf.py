@@ -95,7 +95,7 @@ def font_substitutes(installed: set[str] | None = None) -> list[FontSubstitute]:
         installed = _installed_families()
         if installed is None:
             return []
-    out = []
+    out: list[FontSubstitute] = []
     for _role, names, candidates, bold in _FONT_ROLES:
         substitute = next((c for c in candidates if c in installed), None)
         if substitute is None:

@@ -311,8 +311,8 @@ def _formula_cells(sheet: RawSheet, mapping: ColumnMap, row_number: int,
 
 def _cell_text(value: object) -> str:
     # nz.cell_text, with its commonest case (a str without carriage returns) inline.
-    if value.__class__ is str and "\r" not in value:  # type: ignore[operator]
-        return value.strip()  # type: ignore[union-attr]
+    if value.__class__ is str and "\r" not in value:  # type: ignore[operator,unused-ignore]
+        return value.strip()  # type: ignore[union-attr,unused-ignore]
     return nz.cell_text(value)
 
 

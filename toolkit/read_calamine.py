@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import struct
 import zipfile
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from lxml import etree
 
@@ -69,7 +70,7 @@ class CalamineBook:
 
 
 def _kept(value: object) -> bool:
-    return value is not None and not (value.__class__ is str and not value.strip())  # type: ignore[union-attr]
+    return value is not None and not (value.__class__ is str and not value.strip())  # type: ignore[union-attr,unused-ignore]
 
 
 # ---------------------------------------------------------------- counting the cells first

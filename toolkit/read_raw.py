@@ -78,7 +78,7 @@ class WorkBudget:
     EMPTY_CELLS_BASE = 300_000
     RATIO = 10
 
-    __slots__ = ("empty_rows", "full_rows", "empty_cells", "full_cells", "extra")
+    __slots__ = ("empty_cells", "empty_rows", "extra", "full_cells", "full_rows")
 
     def __init__(self, extra: float = 0) -> None:
         self.empty_rows = self.full_rows = self.empty_cells = self.full_cells = 0

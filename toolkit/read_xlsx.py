@@ -173,8 +173,17 @@ class XlsxBook:
 class _SheetState:
     """What one pass over a sheet's XML accumulates (kept apart to keep the loop readable)."""
 
-    __slots__ = ("rows", "formulas", "merges", "columns_cut", "row_elements", "cell_elements",
-                 "text_chars", "budget", "max_elements")
+    __slots__ = (
+        "budget",
+        "cell_elements",
+        "columns_cut",
+        "formulas",
+        "max_elements",
+        "merges",
+        "row_elements",
+        "rows",
+        "text_chars",
+    )
 
     def __init__(self, max_elements: float) -> None:
         self.max_elements = max_elements
@@ -200,9 +209,12 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> RawSheet:
         for element in _safe_iterparse(source, (_ROW, _MERGE)):
             if element.tag == _MERGE:
                 try:
-                    state.merges.append(range_boundaries(element.get("ref")))
+                    first_col, first_row, last_col, last_row = range_boundaries(element.get("ref"))
                 except (ValueError, TypeError):
-                    pass
+                    continue
+                # A merge of whole rows or columns (no bound) merges no cells of a ledger.
+                if first_col and first_row and last_col and last_row:
+                    state.merges.append((first_col, first_row, last_col, last_row))
                 continue
             row_number = _row_number(element, row_number)
             state.row_elements += 1
@@ -272,9 +284,8 @@ def _read_row(element, row_number: int, shared: list[str], wb, state: _SheetStat
                     text = child.text or ""
             elif tag == _FORMULA:
                 formula = True
-            elif tag == _INLINE:
-                if inline is None:
-                    inline = child
+            elif tag == _INLINE and inline is None:
+                inline = child
         if text is None and not formula and inline is None:
             continue  # formatted but empty: by far the most common cell
         kind = cell.get("t", "n")

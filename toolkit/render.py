@@ -202,10 +202,11 @@ def render_notice(
     """The notice of ``report`` as .docx bytes.
 
     ``kind`` defaults to the ledger's 通报类型, else 阶段性进展 (the ledger annex is
-    ``annex.render_annex``); ``template`` overrides the bundled template of that kind. Raises ``TemplateError`` (before anything is written) when
-    the kind is unknown, the template is missing, broken or hostile, uses a placeholder the
-    context does not have, fails while rendering, exceeds the limits of ``template_guard``,
-    or renders to a body that is not well-formed XML.
+    ``annex.render_annex``); ``template`` overrides the bundled template of that kind.
+    Raises ``TemplateError`` (before anything is written) when the kind is unknown, the
+    template is missing, broken or hostile, uses a placeholder the context does not have,
+    fails while rendering, exceeds the limits of ``template_guard``, or renders to a body
+    that is not well-formed XML.
     """
     kind = resolve_kind(report, kind)
     path = Path(template) if template is not None else template_for(kind)

@@ -262,8 +262,8 @@ class GuardedEnvironment(ImmutableSandboxedEnvironment):
                 raise TemplateLimitError("模板计算出的数字过大（乘法）")
             return
         for seq, times in ((left, right), (right, left)):
-            if isinstance(seq, _SIZED) and isinstance(times, int):
-                if len(seq) * max(times, 0) > self.limits.value_size:
+            if (isinstance(seq, _SIZED) and isinstance(times, int)
+                    and len(seq) * max(times, 0) > self.limits.value_size):
                     raise TemplateLimitError(f"模板生成的内容过大（{len(seq):,} × {times:,}）")
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:

@@ -53,7 +53,7 @@ def log_formatter() -> logging.Formatter:
 
 class _ChineseLevelFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        record.levelname_cn = _LEVEL_CN.get(record.levelname, record.levelname)  # type: ignore[attr-defined]
+        record.levelname_cn = _LEVEL_CN.get(record.levelname, record.levelname)  # type: ignore[attr-defined,unused-ignore]
         return super().format(record)
 
 
