@@ -429,3 +429,34 @@ def test_cli_watch_builds_then_stops_on_sigterm(folders):
     assert "a.xlsx：已生成通报 a.docx" in stderr
     assert "已停止监视" in stderr + stdout
     assert not list(out.glob(".~toolkit-*"))
+
+
+# ---------------------------------------------------------------- what a clerk must see (11.3, 12.3)
+
+def test_a_ledger_open_in_excel_is_logged_and_recorded(folders, make_watcher, caplog):
+    ledgers, out = folders
+    (ledgers / "~$台账.xlsx").write_bytes(b"\x00owner")  # Excel's owner file while it is open
+    (ledgers / "台账.xlsx").write_bytes(ledger_bytes("a"))
+    w = make_watcher()
+    with caplog.at_level("WARNING", logger="toolkit.watch"):
+        assert w.wait_builds("台账.xlsx", 1, TIMEOUT)
+        assert w.wait_idle(TIMEOUT)
+    status = json.loads((out / "status.json").read_text(encoding="utf-8"))["ledgers"]["台账.xlsx"]
+    assert any("正在被编辑" in line and "Excel" in line for line in status["important"]), status
+    assert any("正在被编辑" in r.getMessage() for r in caplog.records)
+    assert status["missing"] == []  # the factory's 通报信息 is complete
+
+
+def test_a_notice_lacking_what_makes_it_official_says_so(folders, make_watcher, caplog):
+    from ledger_factory import META
+
+    ledgers, out = folders
+    meta = {k: v for k, v in META.items() if k not in ("发文机关", "成文日期")}
+    write_ledger(ledgers / "台账.xlsx", meta=meta)
+    w = make_watcher()
+    with caplog.at_level("WARNING", logger="toolkit.watch"):
+        assert w.wait_builds("台账.xlsx", 1, TIMEOUT)
+        assert w.wait_idle(TIMEOUT)
+    status = json.loads((out / "status.json").read_text(encoding="utf-8"))["ledgers"]["台账.xlsx"]
+    assert status["missing"] == ["发文机关", "成文日期"], status
+    assert any("缺少发文机关、成文日期" in r.getMessage() for r in caplog.records)

@@ -20,6 +20,8 @@ class Code(str, Enum):
     FORMULA_NO_CACHE = "formula_no_cache"
     FORMULA_UNVERIFIED = "formula_unverified"
     BAD_FLAG = "bad_flag"
+    SEVERAL_LEDGER_SHEETS = "several_ledger_sheets"
+    LEDGER_OPEN = "ledger_open"
     # -- reading: the 通报信息 sheet
     MISSING_META_SHEET = "missing_meta_sheet"
     MISSING_META = "missing_meta"
@@ -58,3 +60,17 @@ class Code(str, Enum):
 
     def __format__(self, spec: str) -> str:
         return format(self.value, spec)
+
+
+# Warnings a clerk must see before a notice goes out, wherever the result is shown (the CLI's
+# build and render, the watcher's log and status.json): overdue rows, a ledger open in Excel
+# (the notice shows its last saved state), and every change since the last notice that needs
+# a look (regressions, deadlines moved later, vanished problems).
+IMPORTANT_WARNINGS = frozenset({Code.OVERDUE.value, Code.LEDGER_OPEN.value, Code.SEVERAL_LEDGER_SHEETS.value,
+                                Code.HISTORY_REGRESSED.value, Code.HISTORY_DEADLINE_EXTENDED.value,
+                                Code.HISTORY_DISAPPEARED.value, Code.HISTORY_UNREADABLE.value})
+
+
+def is_important(code: str) -> bool:
+    """True for the code of a warning listed in ``IMPORTANT_WARNINGS``."""
+    return code in IMPORTANT_WARNINGS

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from . import normalize as nz
+from .codes import Code
 from .errors import (
     EncryptedWorkbookError,
     NoHeaderError,
@@ -168,10 +169,11 @@ def _choose_sheet(path: Path, book: RawBook, meta_index: int | None,
     chosen = ordered[0]
     if len(candidates) > 1:
         names = "、".join(f"“{book.sheets[i].title}”" for i in candidates)
+        used = book.sheets[chosen].title
         findings.append(Finding(
-            "several_ledger_sheets", WARNING, book.sheets[chosen].title, "", "", "",
-            f"工作簿中有 {len(candidates)} 个工作表含台账表头（{names}），使用的是“{book.sheets[chosen].title}”；"
-            "如需指定，请在通报信息中填写“台账工作表”，或用 --sheet 选项"))
+            code=Code.SEVERAL_LEDGER_SHEETS, severity=WARNING, sheet=used, cell="", column="", value="",
+            message=f"工作簿中有 {len(candidates)} 个工作表含台账表头（{names}），使用的是“{used}”；"
+                    "如需指定，请在通报信息中填写“台账工作表”，或用 --sheet 选项"))
     return chosen
 
 
@@ -189,8 +191,8 @@ def editing_findings(path: Path) -> tuple[Finding, ...]:
     for lock_name, program in owners:
         if _exists(path.with_name(lock_name)):
             return (Finding(
-                "ledger_open", WARNING, "", "", "", lock_name,
-                f"台账正在被编辑（{program} 打开，发现锁定文件 {lock_name}），通报按最后一次保存的内容生成"),)
+                code=Code.LEDGER_OPEN, severity=WARNING, sheet="", cell="", column="", value=lock_name,
+                message=f"台账正在被编辑（{program} 打开，发现锁定文件 {lock_name}），通报按最后一次保存的内容生成"),)
     return ()
 
 

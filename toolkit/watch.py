@@ -32,7 +32,8 @@ from watchdog.events import (
 from watchdog.observers.api import BaseObserver
 
 from .atomic import TEMP_PREFIX, TEMP_SUFFIX
-from .build import BuildResult, build_notice, find_ledgers, is_ledger_file
+from .build import BuildResult, build_notice, is_ledger_file
+from .discover import discover_ledgers
 from .errors import WatchError
 from .pdf import cancel_conversions
 from .watch_debounce import (
@@ -424,12 +425,15 @@ class Watcher:
 
     def _queue_all(self) -> None:
         try:
-            ledgers = find_ledgers(self.ledger_dir)
+            discovery = discover_ledgers(self.ledger_dir)
         except OSError as exc:
             logger.warning("无法读取台账文件夹 %s（%s）", self.ledger_dir, os_reason(exc))
             return
+        for warning in discovery.warnings:  # same name twice, CSV or other tables, FIFOs …
+            logger.warning("%s", warning)
+        ledgers = discovery.ledgers
         if not ledgers:
-            logger.info("%s 中暂无台账（.xlsx）", self.ledger_dir)
+            logger.info("%s 中暂无台账（.xlsx、.xls、.et、.ods 等）", self.ledger_dir)
         for path in ledgers:
             self._enqueue(path, "scan", "检查", delay=0.0)
 

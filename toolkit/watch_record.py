@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .build import BUILT, INVALID, OUTCOME_CN, UNUSABLE, BuildResult, notice_path_for
+from .codes import is_important
 from .count import counts_to_dict
 from .errors import OutputError, ToolkitError, WatchError
 from .findings_book import (
@@ -30,8 +31,10 @@ from .findings_book import (
     report_rows,
     write_findings_book,
 )
+from .model import Finding, Report
 from .names import LOG_NAME as LOG_NAME  # re-exported: the watcher's modules find it here
 from .names import STATUS_NAME as STATUS_NAME
+from .official import missing_official_parts
 from .watch_debounce import os_reason
 
 logger = logging.getLogger("toolkit.watch")
@@ -243,6 +246,10 @@ class StatusRecorder:
             "message": problem_text(result),
             "output_failed": failed,
             "notes": list(result.notes),
+            # What a clerk must look at before the notice goes out (codes.IMPORTANT_WARNINGS),
+            # and what a notice still lacks to be official (official.missing_official_parts).
+            "important": [_finding_line(f) for f in important_warnings(report)],
+            "missing": list(missing_official_parts(report.ledger.meta)) if report else [],
         }
 
     def _log(self, path: Path, result: BuildResult, entry: dict, seconds: float) -> None:
@@ -261,6 +268,14 @@ class StatusRecorder:
         else:  # an outcome this module does not know by name ("unchanged" …)
             notice = f" {result.notice.name}" if result.notice else ""
             logger.info("%s：%s%s，用时 %.1f 秒", name, entry["result_cn"], notice, seconds)
+        for line in entry["important"][:SHOWN_WARNINGS]:
+            logger.warning("%s：%s", name, line)
+        if len(entry["important"]) > SHOWN_WARNINGS:
+            logger.warning("%s：另有 %d 个需要注意的警告，见 %s", name,
+                           len(entry["important"]) - SHOWN_WARNINGS, "校验报告")
+        if entry["missing"] and _written_now(result, seconds):
+            logger.warning("%s：通报缺少%s，还不能作为正式通报印发；请在台账的“通报信息”表中填写",
+                           name, "、".join(entry["missing"]))
         for note in result.notes:
             logger.warning("%s：%s", name, note)
 
@@ -320,3 +335,18 @@ def _quiet_outcome(result: BuildResult) -> bool:
         return False
     findings = result.report.findings if result.report else ()
     return not result.notes and not any(f.severity != "info" for f in findings)
+
+
+SHOWN_WARNINGS = 20  # important warnings logged per build; the 校验报告 lists them all
+
+
+def important_warnings(report: Report | None) -> list[Finding]:
+    """The warnings of ``report`` a clerk must see (see ``codes.IMPORTANT_WARNINGS``)."""
+    if report is None:
+        return []
+    return [f for f in report.warnings if is_important(f.code)]
+
+
+def _finding_line(finding: Finding) -> str:
+    where = f"{finding.sheet}!{finding.cell}" if finding.sheet and finding.cell else finding.cell
+    return f"{where} {finding.message}" if where else finding.message
