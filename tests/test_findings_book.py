@@ -24,7 +24,9 @@ HEADER = ["工作表", "单元格", "级别", "列", "值", "说明"]
 
 
 def finding(severity=ERROR, cell="I5", value="进行了", message="整改状态无法识别", hint="", column="整改状态"):
-    return Finding("status_bad", severity, "整改台账", cell, column, value, message, hint)
+    return Finding(
+        code="status_bad", severity=severity, sheet="整改台账", cell=cell, column=column, value=value, message=message,
+        hint=hint)
 
 
 def rows_of(data: bytes) -> list[tuple]:

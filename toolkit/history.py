@@ -41,6 +41,7 @@ from .archive import load_snapshot as load_snapshot
 from .archive import records_for, snapshot_content
 from .archive import snapshot_rows as snapshot_rows
 from .archive import store_snapshot as store_snapshot
+from .codes import Code
 from .errors import SnapshotError
 from .model import DONE, IN_PROGRESS, INFO, NOT_DONE, WARNING, Finding, Ledger, Report, Stats
 from .names import HISTORY_DIR_NAME as HISTORY_DIR_NAME
@@ -413,9 +414,11 @@ def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
     try:
         baseline = find_baseline(history_dir, ledger, content, notice)
     except OSError as exc:  # e.g. a history folder that cannot be listed
-        return (Finding("history_unreadable", WARNING, "", "", "", "",
-                        f"通报记录无法读取（{exc.strerror or exc}），未与上次通报比较"),)
-    findings = [Finding("history_unreadable", WARNING, "", "", "", "", note)
+        return (Finding(
+            code=Code.HISTORY_UNREADABLE, severity=WARNING, sheet="", cell="", column="", value="",
+            message=f"通报记录无法读取（{exc.strerror or exc}），未与上次通报比较"),)
+    findings = [Finding(
+        code=Code.HISTORY_UNREADABLE, severity=WARNING, sheet="", cell="", column="", value="", message=note)
                 for note in baseline.notes]
     if baseline.snapshot is None:
         return tuple(findings)
@@ -427,8 +430,7 @@ def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
         field = {REGRESSED: "status", DEADLINE_EXTENDED: "deadline"}.get(change.kind, "problem")
         cell = problem.cells.get(field, f"A{problem.row}") if problem else ""
         findings.append(Finding(
-            f"history_{change.kind}", WARNING, ledger.sheet, cell,
-            ledger.headers.get(field, "") if problem else ledger.headers.get("problem", ""),
-            change.new if problem else change.old,
-            f"与{baseline.snapshot.label}相比：{change.message}"))
+            code=f"history_{change.kind}", severity=WARNING, sheet=ledger.sheet, cell=cell,
+            column=ledger.headers.get(field, "") if problem else ledger.headers.get("problem", ""),
+            value=change.new if problem else change.old, message=f"与{baseline.snapshot.label}相比：{change.message}"))
     return tuple(findings)

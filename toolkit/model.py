@@ -59,7 +59,7 @@ def round_amount(amount: Decimal) -> Decimal:
     return rounded.quantize(Decimal(1)) if rounded == rounded.to_integral_value() else rounded
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # built with keywords only: eight strings are easily swapped
 class Finding:
     """One validation finding, located by sheet and cell (like frictionless' CellError)."""
 

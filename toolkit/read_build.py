@@ -15,6 +15,7 @@ from pathlib import Path
 from openpyxl.utils.cell import get_column_letter
 
 from . import normalize as nz
+from .codes import Code
 from .model import ERROR, INFO, WARNING, Finding, Ledger, Meta, Problem
 from .read_raw import HEADER_SEARCH_ROWS, MAX_COLUMNS, RawSheet, Rows
 
@@ -80,14 +81,15 @@ def map_columns(sheet: RawSheet, findings: list[Finding]) -> ColumnMap:
             mapping.extras[col] = text
             why = "与前面的列重复" if match.field else "不是台账的标准列"
             findings.append(Finding(
-                "extra_column", INFO, title, f"{get_column_letter(col)}{header_row}", text, text,
-                f"列“{text}”{why}，按附加列保留，不参与统计"))
+                code=Code.EXTRA_COLUMN, severity=INFO, sheet=title, cell=f"{get_column_letter(col)}{header_row}",
+                column=text, value=text, message=f"列“{text}”{why}，按附加列保留，不参与统计"))
     for required in nz.REQUIRED_FIELDS:
         if required not in mapping.columns:
             findings.append(_missing_column(mapping, title, required))
     if sheet.columns_cut:
-        findings.append(Finding("too_many_columns", WARNING, title, "", "", "",
-                                f"第 {MAX_COLUMNS} 列以后的内容已忽略"))
+        findings.append(Finding(
+            code=Code.TOO_MANY_COLUMNS, severity=WARNING, sheet=title, cell="", column="", value="",
+            message=f"第 {MAX_COLUMNS} 列以后的内容已忽略"))
     return mapping
 
 
@@ -100,7 +102,9 @@ def _missing_column(mapping: ColumnMap, title: str, required: str) -> Finding:
     message = f"表头中没有“{name}”列（找到的表头：{'、'.join(found)}）"
     if guess:
         message += f"；是否是“{guess}”？请把该列表头改为“{name}”"
-    return Finding("missing_column", ERROR, title, cell, name, guess, message, hint=guess)
+    return Finding(
+        code=Code.MISSING_COLUMN, severity=ERROR, sheet=title, cell=cell, column=name, value=guess, message=message,
+        hint=guess)
 
 
 def _closest_header(mapping: ColumnMap, required: str) -> tuple[str, int | None]:
@@ -290,8 +294,9 @@ def _problem(sheet: RawSheet, mapping: ColumnMap, cells: dict[int, object], text
 
 
 def _bad_flag(title: str, cell_refs: CellRefs, mapping: ColumnMap, name: str, text: str) -> Finding:
-    return Finding("bad_flag", WARNING, title, cell_refs[name], mapping.header(name), text,
-                   f"“{text}”不是 是/否，按“否”处理")
+    return Finding(
+        code=Code.BAD_FLAG, severity=WARNING, sheet=title, cell=cell_refs[name], column=mapping.header(name),
+        value=text, message=f"“{text}”不是 是/否，按“否”处理")
 
 
 def _formula_cells(sheet: RawSheet, mapping: ColumnMap, row_number: int,
@@ -302,9 +307,9 @@ def _formula_cells(sheet: RawSheet, mapping: ColumnMap, row_number: int,
     for col, cached in sorted(row_formulas.items()):
         if not cached:
             findings.append(Finding(
-                "formula_no_cache", WARNING, sheet.title, f"{get_column_letter(col)}{row_number}",
-                mapping.header_cells.get(col, ""), "",
-                "公式没有缓存的计算结果（文件可能由不计算公式的工具生成），按空值处理；"
+                code=Code.FORMULA_NO_CACHE, severity=WARNING, sheet=sheet.title,
+                cell=f"{get_column_letter(col)}{row_number}", column=mapping.header_cells.get(col, ""), value="",
+                message="公式没有缓存的计算结果（文件可能由不计算公式的工具生成），按空值处理；"
                 "请在 Excel/WPS 中打开并保存一次"))
     return tuple(f"{get_column_letter(col)}{row_number}" for col in sorted(row_formulas))
 

@@ -7,6 +7,7 @@ from typing import Any
 from openpyxl.utils.cell import get_column_letter
 
 from . import normalize as nz
+from .codes import Code
 from .model import INFO, WARNING, Finding, Meta
 from .read_raw import HEADER_SEARCH_ROWS, RawSheet
 
@@ -61,16 +62,17 @@ def read_meta(sheet: RawSheet, findings: list[Finding]) -> Meta:
         if key is None:
             if label and nz.squash(label).rstrip(":") not in _CHOICE_INDEX:
                 findings.append(Finding(
-                    "unknown_meta_key", INFO, sheet.title, f"{get_column_letter(key_col)}{row_number}",
-                    "项目", label, f"“{label}”不是通报信息的已知项目，已忽略"))
+                    code=Code.UNKNOWN_META_KEY, severity=INFO, sheet=sheet.title,
+                    cell=f"{get_column_letter(key_col)}{row_number}", column="项目", value=label,
+                    message=f"“{label}”不是通报信息的已知项目，已忽略"))
             continue
         raw = cells.get(value_col)
         if not nz.cell_text(raw):
             continue
         if key in values:
             findings.append(Finding(
-                "duplicate_meta_key", WARNING, sheet.title, ref, "内容", label,
-                f"“{label}”重复填写，使用第一次出现的值"))
+                code=Code.DUPLICATE_META_KEY, severity=WARNING, sheet=sheet.title, cell=ref, column="内容", value=label,
+                message=f"“{label}”重复填写，使用第一次出现的值"))
             continue
         values[key], cells_of[key] = raw, ref
 
@@ -80,8 +82,10 @@ def read_meta(sheet: RawSheet, findings: list[Finding]) -> Meta:
             day = nz.parse_day(raw_value)
             if day is None:
                 findings.append(Finding(
-                    "bad_meta_date", WARNING, sheet.title, cells_of[key], "内容", nz.cell_text(raw_value),
-                    f"{META_LABELS[key]}“{nz.cell_text(raw_value)}”不是可识别的日期（如 2024年10月30日），已忽略"))
+                    code=Code.BAD_META_DATE, severity=WARNING, sheet=sheet.title, cell=cells_of[key], column="内容",
+                    value=nz.cell_text(raw_value),
+                    message=f"{META_LABELS[key]}“{nz.cell_text(raw_value)}”不是可识别的日期"
+                            "（如 2024年10月30日），已忽略"))
                 continue
             fields[key] = day
         elif key in _PARAGRAPH_KEYS:
