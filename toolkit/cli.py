@@ -9,12 +9,11 @@ Everything Typer/Click print around our text goes through the Chinese catalogue
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 import typer.core
@@ -26,10 +25,15 @@ from .i18n import ChineseHelp, ToolkitCommand, argument_label, click, localise_t
 from .i18n import gettext as _
 from .i18n import pad as _pad
 from .i18n import text_width as _width
-from .model import ERROR, INFO, KINDS, WARNING, Finding
+
+if TYPE_CHECKING:
+    from .model import Finding
+
+# Start-up: `toolkit --version` and `--help` import Typer and this package's front end only.
+# Everything a command needs (the model, the reader, docxtpl, xlsxwriter, watchdog, json) is
+# imported inside the command that uses it; tests/test_startup.py checks it.
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = ExitStatus.OK, ExitStatus.LEDGER_ERRORS, ExitStatus.UNUSABLE
-SEVERITY_CN = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 DEFAULT_LEDGER_DIR = Path("ledgers")
 DEFAULT_OUT_DIR = Path("out")
 SHOWN_FINDINGS = 20  # errors/warnings listed by build and render; the rest: toolkit check
@@ -200,7 +204,16 @@ def _fail(text: str) -> None:
 
 
 def _json(data: object) -> None:
+    import json
+
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _severity_cn(severity: str) -> str:
+    """错误/警告/提示 for a finding's severity."""
+    from .model import ERROR, INFO, WARNING
+
+    return {ERROR: "错误", WARNING: "警告", INFO: "提示"}[severity]
 
 
 def _shown(path: Path | str | None) -> str:
@@ -225,7 +238,7 @@ def _findings_lines(findings: Sequence[Finding], limit: int = SHOWN_FINDINGS) ->
     """A table of findings (position, column, value, message), the first ``limit`` of them."""
     if not findings:
         return []
-    rows = [[_where(f), SEVERITY_CN[f.severity], f.column or "-", _clip(f.value), f.message]
+    rows = [[_where(f), _severity_cn(f.severity), f.column or "-", _clip(f.value), f.message]
             for f in findings[:limit]]
     lines = format_table(["位置", "级别", "列", "值", "说明"], rows).splitlines()
     if len(findings) > limit:
@@ -326,7 +339,7 @@ def check(
         results.append({"file": str(ledger), "usable": True, "message": "",
                         "errors": len(report.errors), "warnings": len(report.warnings),
                         "findings": [f.to_dict() for f in report.findings]})
-        rows += [[ledger.name, _where(f), SEVERITY_CN[f.severity], f.column or "-", f.message]
+        rows += [[ledger.name, _where(f), _severity_cn(f.severity), f.column or "-", f.message]
                  for f in report.findings]
     if as_json:
         _json(results)
@@ -398,6 +411,8 @@ def stats(
 # ---------------------------------------------------------------- render / build
 
 def _check_kind(kind: Optional[str]) -> None:
+    from .model import KINDS
+
     if kind is not None and kind not in KINDS:
         _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join(KINDS)}")
         raise typer.Exit(EXIT_UNUSABLE)
@@ -581,7 +596,7 @@ def diff(
     else:
         _say("，".join(f"{name} {result.count(kind)} 个" for kind, name in KINDS_CN.items()))
         _say()
-        rows = [[KINDS_CN[c.kind], SEVERITY_CN[c.severity], c.number or "-",
+        rows = [[KINDS_CN[c.kind], _severity_cn(c.severity), c.number or "-",
                  str(c.row) if c.row is not None else f"原{c.old_row}", c.message]
                 for c in result.changes]
         _say(format_table(["变化", "级别", "序号", "行", "说明"], rows))
