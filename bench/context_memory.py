@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ledger_gen import SHAPES, write_bench_ledger  # noqa: E402
+from ledger_gen import SHAPES, write_bench_ledger
 
 _CHILD = r"""
 import gc, hashlib, io, json, sys, time, tracemalloc, zipfile
