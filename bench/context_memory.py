@@ -36,7 +36,7 @@ _CHILD = r"""
 import gc, hashlib, io, json, sys, time, tracemalloc, zipfile
 from pathlib import Path
 
-mode, ledger_path, baseline = sys.argv[1], sys.argv[2], sys.argv[3]
+mode, ledger_path, baseline, kind = sys.argv[1:5]
 import toolkit.render as render
 if baseline:
     import importlib.util
@@ -59,7 +59,7 @@ def hwm_mb():
 
 ledger = read_ledger(ledger_path)
 report = Report(ledger, validate(ledger), count(ledger))
-kind = report.ledger.meta.kind or "阶段性进展"
+kind = kind or report.ledger.meta.kind or "阶段性进展"
 gc.collect()
 out = {}
 if mode == "traced":
@@ -85,8 +85,8 @@ print(json.dumps(out))
 """
 
 
-def child(mode: str, ledger: Path, baseline: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", _CHILD, mode, str(ledger), baseline],
+def child(mode: str, ledger: Path, baseline: str, kind: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", _CHILD, mode, str(ledger), baseline, kind],
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(done.stderr)
@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shapes", default="standard,overdue")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--baseline", default="", help="another toolkit/context.py to compare with")
+    parser.add_argument("--kind", default="", help="阶段性进展 or 集中整改进展 (default: the ledger's)")
     parser.add_argument("--work", type=Path, default=None, help="folder for the generated ledgers")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="context-memory-"))
@@ -117,8 +118,10 @@ def main(argv: list[str] | None = None) -> int:
             order = list(variants.items())
             order = order[run % len(order):] + order[:run % len(order)]
             for name, baseline in order:
-                samples[name].append(child("traced", ledger, baseline) | child("rss", ledger, baseline))
-        print(f"\n{shape}, {args.rows:,} rows, median of {args.runs} runs")
+                samples[name].append(child("traced", ledger, baseline, args.kind)
+                                    | child("rss", ledger, baseline, args.kind))
+        print(f"\n{shape}, {args.rows:,} rows, {args.kind or 'the ledger’s kind'}, "
+              f"median of {args.runs} runs")
         print(f"{'':10} {'context kept':>13} {'building peak':>14} {'build_context':>14} "
               f"{'render_notice':>14} {'peak RSS before':>16} {'peak RSS after':>15}")
         for name, runs in samples.items():
