@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.core
@@ -87,7 +87,7 @@ class ToolkitGroup(ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
 class ToolkitTyper(typer.Typer):
     """A Typer whose commands are ToolkitCommands by default, so new commands need nothing."""
 
-    def command(self, name: Optional[str] = None, *, cls: Any = None,
+    def command(self, name: str | None = None, *, cls: Any = None,
                 **kwargs: Any) -> Callable[[Any], Any]:
         return super().command(name, cls=cls or ToolkitCommand, **kwargs)
 
@@ -410,7 +410,7 @@ def stats(
 
 # ---------------------------------------------------------------- render / build
 
-def _check_kind(kind: Optional[str]) -> None:
+def _check_kind(kind: str | None) -> None:
     from .model import KINDS
 
     if kind is not None and kind not in KINDS:
@@ -488,11 +488,11 @@ def _print_result(result: Any) -> None:
                               "toolkit render ledgers/市文联巡察整改台账.xlsx --kind 集中整改进展"))
 def render(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="文件",
+    output: Path | None = typer.Option(None, "-o", "--output", metavar="文件",
                                           help="通报文件路径（.docx），默认 out/<台账名>.docx"),
-    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
+    kind: str | None = typer.Option(None, "--kind", metavar="类型",
                                        help="通报类型：阶段性进展 或 集中整改进展"),
-    template: Optional[Path] = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
+    template: Path | None = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
@@ -538,7 +538,7 @@ def build(
                                   help="台账所在文件夹，默认 ledgers/"),
     out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
                                  help="通报输出文件夹，默认 out/"),
-    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
+    kind: str | None = typer.Option(None, "--kind", metavar="类型",
                                        help="通报类型：阶段性进展 或 集中整改进展"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
 ) -> None:
@@ -572,7 +572,7 @@ def diff(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
     out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
                                  help="以前生成的通报所在的文件夹（其中 .history 保存通报记录），默认 out/"),
-    against: Optional[str] = typer.Option(None, "--against", metavar="记录或日期",
+    against: str | None = typer.Option(None, "--against", metavar="记录或日期",
                                           help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
                                                "取当天及以前最近的一份）；默认为上次通报"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出变化"),
@@ -615,7 +615,8 @@ def summary(
     output: Path = typer.Option(DEFAULT_OUT_DIR / "汇总.xlsx", "-o", "--output", metavar="文件",
                                 help="汇总表文件路径（.xlsx），默认 out/汇总.xlsx"),
     notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices", metavar="文件夹",
-                                 help="以前生成的通报所在的文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
+                                 help="以前生成的通报所在的文件夹，用于读取各台账最近生成通报的时间，"
+                                      "默认 out/"),
 ) -> None:
     """汇总文件夹中各单位台账：每本一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
     from .history import history_root
