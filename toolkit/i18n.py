@@ -38,7 +38,7 @@ try:  # Typer >= 0.2x coerces every parameter through a pydantic TypeAdapter (se
     from typer._coercion import build_runtime_param as _typer_runtime_param
     from typer._param_types import coerce_cli_path as _coerce_cli_path
 except ImportError:  # pragma: no cover - older typer: Click's own types, no pydantic
-    _RuntimeParam = None
+    _RuntimeParam = None  # type: ignore[misc,assignment]
 
 DOMAIN = "toolkit"
 LANGUAGE = "zh_CN"
@@ -404,7 +404,7 @@ class ToolkitCommand(ChineseHelp, typer.core.TyperCommand):  # type: ignore[misc
 
 if _RuntimeParam is not None:
     @dataclass(frozen=True)
-    class PlainParam(_RuntimeParam):  # type: ignore[misc,valid-type]
+    class PlainParam(_RuntimeParam):
         """Coercion of the values a command line gives (text, paths, flags) without pydantic.
 
         Typer builds a pydantic TypeAdapter for a parameter the first time it sees a value,
