@@ -8,6 +8,9 @@ server is common), so the catalogue is always used. After editing the ``.po`` ru
 
 Click's help layout is kept, with text measured by its width on a terminal (a Chinese character
 takes two columns) and Chinese type names (文件, 文件夹, 秒) instead of PATH or FLOAT.
+
+The commands' text, path and flag parameters are coerced without pydantic (``PlainParam``), so
+that ``toolkit --version`` and a plain command start without importing it.
 """
 
 from __future__ import annotations
