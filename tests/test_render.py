@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -393,7 +394,7 @@ def test_numbers_come_only_from_stats():
 def test_context_has_no_none():
     def walk(value, path="ctx"):
         assert value is not None, path
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):  # a dict, or a problem's read-only view (context.ProblemView)
             for k, v in value.items():
                 walk(v, f"{path}.{k}")
         elif isinstance(value, list):

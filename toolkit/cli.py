@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any
 
 import typer
 import typer.core
@@ -25,7 +25,13 @@ from .i18n import ChineseHelp, ToolkitCommand, argument_label, click, localise_t
 from .i18n import gettext as _
 from .i18n import pad as _pad
 from .i18n import text_width as _width
-from .model import KINDS, SEVERITY_CN, Finding
+
+if TYPE_CHECKING:
+    from .model import Finding
+
+# Start-up: `toolkit --version` and `--help` import Typer and this package's front end only.
+# Everything a command needs (the model, the reader, docxtpl, xlsxwriter, watchdog, json) is
+# imported inside the command that uses it; tests/test_startup.py checks it.
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = ExitStatus.OK, ExitStatus.LEDGER_ERRORS, ExitStatus.UNUSABLE
 DEFAULT_LEDGER_DIR = Path("ledgers")
@@ -81,7 +87,7 @@ class ToolkitGroup(ChineseHelp, typer.core.TyperGroup):  # type: ignore[misc]
 class ToolkitTyper(typer.Typer):
     """A Typer whose commands are ToolkitCommands by default, so new commands need nothing."""
 
-    def command(self, name: Optional[str] = None, *, cls: Any = None,
+    def command(self, name: str | None = None, *, cls: Any = None,
                 **kwargs: Any) -> Callable[[Any], Any]:
         return super().command(name, cls=cls or ToolkitCommand, **kwargs)
 
@@ -203,6 +209,13 @@ def _json(data: object) -> None:
     typer.echo(to_json(data))
 
 
+def _severity_cn(severity: str) -> str:
+    """错误/警告/提示 for a finding's severity."""
+    from .model import ERROR, INFO, WARNING
+
+    return {ERROR: "错误", WARNING: "警告", INFO: "提示"}[severity]
+
+
 def _shown(path: Path | str | None) -> str:
     """A path as the clerk should read it: relative to where toolkit was run, when inside it."""
     if path is None:
@@ -225,7 +238,7 @@ def _findings_lines(findings: Sequence[Finding], limit: int = SHOWN_FINDINGS) ->
     """A table of findings (position, column, value, message), the first ``limit`` of them."""
     if not findings:
         return []
-    rows = [[_where(f), SEVERITY_CN[f.severity], f.column or "-", _clip(f.value), f.message]
+    rows = [[_where(f), _severity_cn(f.severity), f.column or "-", _clip(f.value), f.message]
             for f in findings[:limit]]
     lines = format_table(["位置", "级别", "列", "值", "说明"], rows).splitlines()
     if len(findings) > limit:
@@ -300,11 +313,11 @@ def init(
 def check(
     ledgers: list[Path] = typer.Argument(..., metavar="台账", help="一个或多个台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出全部校验结果"),
-    out_dir: Optional[Path] = typer.Option(None, "-o", "--out", metavar="文件夹",
+    out_dir: Path | None = typer.Option(None, "-o", "--out", metavar="文件夹",
                                            help="以前生成的通报所在的文件夹：默认自动查找该台账的通报生成在哪里，"
                                                 "找不到时为 out/；与其中保存的通报记录比较，"
                                                 "状态倒退、时限延后、问题消失列为警告"),
-    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="工作表",
+    sheet: str | None = typer.Option(None, "--sheet", metavar="工作表",
                                         help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """校验台账：逐格列出错误和警告（如 整改台账!I12）。退出码 0 无错误，1 有错误，2 文件无法使用。"""
@@ -327,7 +340,7 @@ def check(
             continue
         code = max(code, _report_status(report))
         results.append(report_to_dict(report, ledger))
-        rows += [[ledger.name, _where(f), SEVERITY_CN[f.severity], f.column or "-", f.message]
+        rows += [[ledger.name, _where(f), _severity_cn(f.severity), f.column or "-", f.message]
                  for f in report.findings]
     if as_json:
         _json(results)
@@ -364,7 +377,7 @@ def _stats_value(data: dict, key: str) -> str:
 def stats(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果（键名与屏幕表格的列一一对应）"),
-    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="工作表",
+    sheet: str | None = typer.Option(None, "--sheet", metavar="工作表",
                                         help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """统计台账：总数、已完成、正在整改、未完成、长期坚持、点人点事、逾期、追赃挽损、完成率，按类别和责任部门分列。"""
@@ -403,9 +416,11 @@ def stats(
 ANNEX_KIND = "台账附件"  # toolkit.annex.ANNEX_KIND, without importing docx machinery here
 
 
-def _check_kind(kind: Optional[str]) -> None:
-    if kind is not None and kind not in KINDS + (ANNEX_KIND,):
-        _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join(KINDS + (ANNEX_KIND,))}")
+def _check_kind(kind: str | None) -> None:
+    from .model import KINDS
+
+    if kind is not None and kind not in (*KINDS, ANNEX_KIND):
+        _fail(f"通报类型“{kind}”无法识别，可选：{'、'.join((*KINDS, ANNEX_KIND))}")
         raise typer.Exit(EXIT_UNUSABLE)
 
 
@@ -486,15 +501,15 @@ def _print_result(result: Any) -> None:
                               "toolkit render ledgers/市文联巡察整改台账.xlsx --kind 集中整改进展"))
 def render(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="文件",
+    output: Path | None = typer.Option(None, "-o", "--output", metavar="文件",
                                           help="通报文件路径（.docx），默认 out/<台账名>.docx"),
-    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
-                                       help="通报类型：阶段性进展 或 集中整改进展（台账附件：生成台账的横排表格附件）"),
-    template: Optional[Path] = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
+    kind: str | None = typer.Option(None, "--kind", metavar="类型",
+                                    help="通报类型：阶段性进展 或 集中整改进展（台账附件：生成台账的横排表格附件）"),
+    template: Path | None = typer.Option(None, "--template", metavar="文件", help="自定义模板（.docx）"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
     force: bool = typer.Option(False, "--force",
                                help="即使没有变化也重新生成；通报有手工修改时先存档再覆盖"),
-    sheet: Optional[str] = typer.Option(None, "--sheet", metavar="工作表",
+    sheet: str | None = typer.Option(None, "--sheet", metavar="工作表",
                                         help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
 ) -> None:
     """由一本台账生成通报（Word，可选 PDF）。台账有错误时不生成，原通报保留。"""
@@ -542,7 +557,7 @@ def build(
                                   help="台账所在文件夹，默认 ledgers/"),
     out_dir: Path = typer.Option(DEFAULT_OUT_DIR, "-o", "--out", metavar="文件夹",
                                  help="通报输出文件夹，默认 out/"),
-    kind: Optional[str] = typer.Option(None, "--kind", metavar="类型",
+    kind: str | None = typer.Option(None, "--kind", metavar="类型",
                                        help="通报类型：阶段性进展 或 集中整改进展"),
     pdf: bool = typer.Option(False, "--pdf", help="同时用 LibreOffice 生成 PDF"),
     force: bool = typer.Option(False, "--force",
@@ -588,7 +603,7 @@ def _write_annexes(results: list[Any]) -> tuple[list[str], bool]:
         if not r.built or r.notice is None:
             continue
         made = write_annex(r.report, r.notice)
-        if made.path is not None:
+        if made.problem is None:
             lines.append(f"已生成台账附件：{_shown(made.path)}")
         else:
             failed = True
@@ -603,14 +618,14 @@ def _write_annexes(results: list[Any]) -> tuple[list[str], bool]:
                               "toolkit diff ledgers/市文联巡察整改台账.xlsx --xlsx out/变化.xlsx"))
 def diff(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
-    out_dir: Optional[Path] = typer.Option(None, "-o", "--out", metavar="文件夹",
-                                           help="以前生成的通报所在的文件夹（其中 .history 保存通报记录）；"
-                                                "默认自动查找该台账的通报生成在哪里，找不到时为 out/"),
-    against: Optional[str] = typer.Option(None, "--against", metavar="记录或日期",
+    out_dir: Path | None = typer.Option(None, "-o", "--out", metavar="文件夹",
+                                        help="以前生成的通报所在的文件夹（其中 .history 保存通报记录）；"
+                                             "默认自动查找该台账的通报生成在哪里，找不到时为 out/"),
+    against: str | None = typer.Option(None, "--against", metavar="记录或日期",
                                           help="与哪份记录比较：记录文件，或日期（如 2024-12-20，"
                                                "取当天及以前最近的一份）；默认为上次通报"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出变化"),
-    xlsx: Optional[Path] = typer.Option(None, "--xlsx", metavar="文件",
+    xlsx: Path | None = typer.Option(None, "--xlsx", metavar="文件",
                                         help="同时写一份变化表（.xlsx）：当前各行，改动的单元格标色并"
                                              "在批注中写明原内容，另有“问题消失”表"),
 ) -> None:
@@ -637,7 +652,7 @@ def diff(
     else:
         _say("，".join(f"{name} {result.count(kind)} 个" for kind, name in KINDS_CN.items()))
         _say()
-        rows = [[KINDS_CN[c.kind], SEVERITY_CN[c.severity], c.number or "-",
+        rows = [[KINDS_CN[c.kind], _severity_cn(c.severity), c.number or "-",
                  str(c.row) if c.row is not None else f"原{c.old_row}", c.message]
                 for c in result.changes]
         _say(format_table(["变化", "级别", "序号", "行", "说明"], rows))
@@ -656,7 +671,8 @@ def summary(
     output: Path = typer.Option(DEFAULT_OUT_DIR / "汇总.xlsx", "-o", "--output", metavar="文件",
                                 help="汇总表文件路径（.xlsx），默认 out/汇总.xlsx"),
     notices: Path = typer.Option(DEFAULT_OUT_DIR, "--notices", metavar="文件夹",
-                                 help="以前生成的通报所在的文件夹，用于读取各台账最近生成通报的时间，默认 out/"),
+                                 help="以前生成的通报所在的文件夹，用于读取各台账最近生成通报的时间，"
+                                      "默认 out/"),
 ) -> None:
     """汇总文件夹中各单位台账：每本一行（问题数、完成情况、逾期、完成率），写成带图表的汇总表。"""
     from .history import history_root
@@ -743,7 +759,7 @@ def _write_changes_xlsx(result: Any, target: Path) -> None:
     _fail(f"已生成变化表：{_shown(target)}")
 
 
-def _notice_history(ledger: Path, out_dir: Optional[Path]) -> tuple[Path, Path]:
+def _notice_history(ledger: Path, out_dir: Path | None) -> tuple[Path, Path]:
     """(history folder, notice) of ``ledger``: in ``-o`` when given, else wherever its notices
     were written (archive.locate_history), else the default under out/."""
     from .archive import locate_history
@@ -761,9 +777,9 @@ def _notice_history(ledger: Path, out_dir: Optional[Path]) -> tuple[Path, Path]:
                                          "toolkit history ledgers/市文联巡察整改台账.xlsx -o 通报"))
 def history_command(
     ledger: Path = typer.Argument(..., metavar="台账", help="台账文件"),
-    out_dir: Optional[Path] = typer.Option(None, "-o", "--out", metavar="文件夹",
+    out_dir: Path | None = typer.Option(None, "-o", "--out", metavar="文件夹",
                                            help="通报输出文件夹；默认自动查找该台账的通报生成在哪里"),
-    restore: Optional[int] = typer.Option(None, "--restore", min=1, metavar="编号",
+    restore: int | None = typer.Option(None, "--restore", min=1, metavar="编号",
                                           help="把编号为 N 的存档通报恢复为当前通报（当前通报先存档）"),
 ) -> None:
     """列出一本台账历次生成的通报（时间、问题数、存档文件），或用 --restore N 恢复其中一份。"""

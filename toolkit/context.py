@@ -9,16 +9,17 @@ sentence is ``stats.summary`` as is. The keys are documented in docs/templates.m
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from toolkit.errors import TemplateError
 from toolkit.model import KIND_CENTRAL, KIND_STAGE, KINDS, Counts, Problem, Report, format_percent
 from toolkit.normalize import format_cn_date as _format_cn_date
 from toolkit.normalize import format_wan, parse_day
 
-__all__ = ["build_context", "clean_text", "split_lines", "cn_numeral", "format_cn_date"]
+__all__ = ["build_context", "clean_text", "cn_numeral", "format_cn_date", "split_lines"]
 
 _TITLE_TAIL = {
     KIND_STAGE: "关于巡察整改阶段性进展情况的通报",
@@ -325,53 +326,108 @@ def _status_text(p: Problem) -> str:
     return _text(p.status_text).rstrip("。．.；;，,！!")
 
 
-def _problem_dict(p: Problem, no: int, label_format: str = "{}．") -> dict[str, Any]:
+# One problem as the templates see it (docs/templates.md, "每个问题"), key by key, in this order.
+# Computed from the ledger's Problem when a template asks: see ProblemView.
+_PROBLEM_FIELDS: dict[str, Callable[[Problem], Any]] = {
+    "seq": lambda p: p.seq,
+    "row": lambda p: p.row,
+    "ledger_number": lambda p: _text(p.number),
+    "category": lambda p: _text(p.category),
+    "subcategory": lambda p: _text(p.subcategory),
+    "text": lambda p: clean_text(p.problem or ""),
+    "lines": lambda p: split_lines(p.problem) or [""],
+    "measures": lambda p: clean_text(p.measures or ""),
+    "measures_lines": lambda p: split_lines(p.measures),
+    "progress": lambda p: clean_text(p.progress or ""),
+    "progress_lines": lambda p: split_lines(p.progress),
+    "leader": lambda p: _text(p.leader),
+    "unit": lambda p: _text(p.unit),
+    "deadline": lambda p: _deadline_text(p),
+    "deadline_date": lambda p: format_cn_date(p.deadline),
+    "status": lambda p: _status_text(p),
+    "status_label": lambda p: _status_label(p),
+    "long_term": lambda p: bool(p.long_term),
+    "flagged": lambda p: bool(p.flagged),
+    "done_date": lambda p: format_cn_date(p.done_date),
+    "recovered": lambda p: _decimal_text(p.recovered_wan),
+    "evidence": lambda p: clean_text(p.evidence or ""),
+    "evidence_lines": lambda p: split_lines(p.evidence),
+    "remarks": lambda p: clean_text(p.remarks or ""),
+    "remarks_lines": lambda p: split_lines(p.remarks),
+}
+_PROBLEM_KEYS = ("no", "label", *_PROBLEM_FIELDS, "heading_lines")
+_PROBLEM_KEY_SET = frozenset(_PROBLEM_KEYS)
+
+
+def _status_label(p: Problem) -> str:
     status = _status_text(p)
-    return {
-        "no": no,
-        "label": label_format.format(no),
-        "seq": p.seq,
-        "row": p.row,
-        "ledger_number": _text(p.number),
-        "category": _text(p.category),
-        "subcategory": _text(p.subcategory),
-        "text": clean_text(p.problem or ""),
-        "lines": split_lines(p.problem) or [""],
-        "measures": clean_text(p.measures or ""),
-        "measures_lines": split_lines(p.measures),
-        "progress": clean_text(p.progress or ""),
-        "progress_lines": split_lines(p.progress),
-        "leader": _text(p.leader),
-        "unit": _text(p.unit),
-        "deadline": _deadline_text(p),
-        "deadline_date": format_cn_date(p.deadline),
-        "status": status,
-        "status_label": f"{status}（长期坚持）" if p.long_term and status else status,
-        "long_term": bool(p.long_term),
-        "flagged": bool(p.flagged),
-        "done_date": format_cn_date(p.done_date),
-        "recovered": _decimal_text(p.recovered_wan),
-        "evidence": clean_text(p.evidence or ""),
-        "evidence_lines": split_lines(p.evidence),
-        "remarks": clean_text(p.remarks or ""),
-        "remarks_lines": split_lines(p.remarks),
-    }
+    return f"{status}（长期坚持）" if p.long_term and status else status
 
 
-def _renumber(problems: Iterable[dict[str, Any]], label_format: str = "{}．") -> list[dict[str, Any]]:
-    out = []
-    for i, p in enumerate(problems, 1):
-        q = dict(p)
-        q["no"] = i
-        q["label"] = label_format.format(i)
-        q["heading_lines"] = _problem_heading_lines(q["label"], q["lines"])
-        out.append(q)
-    return out
+class ProblemView(Mapping[str, Any]):
+    """One problem of the notice: a read-only mapping of the documented keys, each value made
+    from the ledger's ``Problem`` when it is looked up.
+
+    Memory (bench/context_memory.py): a dict of some thirty values, six lists of lines and a
+    heading per problem came to about 2.4 kB a problem (120 MB at 50,000 rows), all alive
+    while the notice renders. A view is three references: the problem, its number and the
+    label's format. The ``Problem`` is kept by the ledger anyway, a text that needs no
+    cleaning is that same string, and lines and headings live only while their paragraph
+    renders. The same view is listed in ``problems``, its
+    category and its subcategory; ``flagged`` and ``long_term`` number their problems anew
+    with views of their own. Templates read it as a dict (``problem.text``,
+    ``problem["text"]``, ``problem.items()``); it pickles as a plain dict.
+    """
+
+    __slots__ = ("_label_format", "_no", "_problem")
+
+    def __init__(self, problem: Problem, no: int, label_format: str = "{}．") -> None:
+        self._problem = problem
+        self._no = no
+        self._label_format = label_format
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "no":
+            return self._no
+        if key == "label":
+            return self._label_format.format(self._no)
+        if key == "heading_lines":
+            return _problem_heading_lines(self["label"], self["lines"])
+        field = _PROBLEM_FIELDS.get(key)
+        if field is None:
+            raise KeyError(key)
+        return field(self._problem)
+
+    def __contains__(self, key: object) -> bool:
+        return key in _PROBLEM_KEY_SET
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_PROBLEM_KEYS)
+
+    def __len__(self) -> int:
+        return len(_PROBLEM_KEYS)
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    def copy(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return dict, (dict(self),)
+
+    def renumbered(self, no: int, label_format: str = "{}．") -> ProblemView:
+        """The same problem with another number (the flagged and long-term lists)."""
+        return ProblemView(self._problem, no, label_format)
+
+
+def _renumber(problems: Iterable[ProblemView], label_format: str = "{}．") -> list[ProblemView]:
+    return [p.renumbered(i, label_format) for i, p in enumerate(problems, 1)]
 
 
 def _group(
     problems: tuple[Problem, ...], label_format: str = "{}．"
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[dict], list[ProblemView]]:
     """Problems grouped by category then subcategory (first appearance order), numbered."""
     order: list[str] = []
     by_cat: dict[str, list[Problem]] = {}
@@ -382,7 +438,7 @@ def _group(
             order.append(cat)
         by_cat[cat].append(p)
     categories: list[dict] = []
-    flat: list[dict] = []
+    flat: list[ProblemView] = []
     cat_no = 0
     for cat in order:
         heading = ""
@@ -407,10 +463,9 @@ def _group(
                 sub_heading = keep_last_line_full(_subcategory_heading(sub, sub_no))
             items = []
             for p in by_sub[sub]:
-                d = _problem_dict(p, len(flat) + 1, label_format)
-                d["heading_lines"] = _problem_heading_lines(d["label"], d["lines"])
-                flat.append(d)
-                items.append(d)
+                view = ProblemView(p, len(flat) + 1, label_format)
+                flat.append(view)
+                items.append(view)
             cat_problems.extend(items)
             subs.append({"name": sub, "heading": sub_heading, "problems": items})
         categories.append(
@@ -561,10 +616,22 @@ def _letterhead(meta, issuer: str) -> dict[str, Any]:
     }
 
 
+def _section_numbers(kind: str, present: dict[str, bool]) -> dict[str, str]:
+    """一、二、三 … for the sections of ``kind`` that have content; "" for the others."""
+    num = dict.fromkeys(_ALL_SECTIONS, "")
+    i = 0
+    for key in _SECTIONS[kind]:
+        if present[key]:
+            i += 1
+            num[key] = f"{cn_numeral(i)}、"
+    return num
+
+
 def build_context(report: Report, kind: str) -> dict[str, Any]:
     """The template context for ``report`` as a notice of ``kind``; see docs/templates.md.
 
-    Every value is a str, an int, a bool, a list or a dict of those: never None.
+    Every value is a str, an int, a bool, a list or a dict of those: never None. Each problem
+    is a ``ProblemView``, a read-only mapping that templates read as a dict.
     """
     kind = _check_kind(kind)
     meta = report.ledger.meta
@@ -581,7 +648,7 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
     issue_date = format_cn_date(meta.issue_date)
     flagged_by = _flagged_by(meta)
 
-    present = {
+    num = _section_numbers(kind, {
         "organisation": bool(organisation),
         "progress": True,
         "flagged": bool(flagged),
@@ -590,14 +657,7 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
         # only the 长期整改举措 paragraphs.
         "long_term": bool(long_term_measures or (long_term and kind == KIND_CENTRAL)),
         "next_steps": bool(next_steps),
-    }
-    num = dict.fromkeys(_ALL_SECTIONS, "")
-    i = 0
-    for key in _SECTIONS[kind]:
-        if present[key]:
-            i += 1
-            num[key] = f"{cn_numeral(i)}、"
-
+    })
     overall = _counts_dict(stats.overall)
     overall["as_of"] = format_cn_date(stats.as_of)
     overall["summary"] = clean_text(stats.summary or "")

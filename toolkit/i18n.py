@@ -8,17 +8,22 @@ server is common), so the catalogue is always used. After editing the ``.po`` ru
 
 Click's help layout is kept, with text measured by its width on a terminal (a Chinese character
 takes two columns) and Chinese type names (文件, 文件夹, 秒) instead of PATH or FLOAT.
+
+The commands' text, path and flag parameters are coerced without pydantic (``PlainParam``), so
+that ``toolkit --version`` and a plain command start without importing it.
 """
 
 from __future__ import annotations
 
 import ast
 import gettext as _gettext
+import os
 import re
 import struct
 import sys
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,13 @@ try:  # Typer vendors Click since 0.2x; before, it used the click package
     from typer import _click as click
 except ImportError:  # pragma: no cover - older typer
     import click  # type: ignore[no-redef,import-not-found,unused-ignore]
+
+try:  # Typer >= 0.2x coerces every parameter through a pydantic TypeAdapter (see plain_coercion)
+    from typer._coercion import RuntimeParam as _RuntimeParam
+    from typer._coercion import build_runtime_param as _typer_runtime_param
+    from typer._param_types import coerce_cli_path as _coerce_cli_path
+except ImportError:  # pragma: no cover - older typer: Click's own types, no pydantic
+    _RuntimeParam = None  # type: ignore[misc,assignment]
 
 DOMAIN = "toolkit"
 LANGUAGE = "zh_CN"
@@ -339,11 +351,13 @@ class ChineseHelp:
         for param in self.params:
             if param.metavar is None and not getattr(param, "is_flag", False):
                 param.metavar = _type_label(param)
+            plain_coercion(param)
 
     def get_help_option(self, ctx: Any) -> Any:
         option = super().get_help_option(ctx)  # type: ignore[misc]
         if option is not None:
             option.help = _("Show this message and exit.")
+            plain_coercion(option)
         return option
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
@@ -387,6 +401,67 @@ class ChineseHelp:
 
 class ToolkitCommand(ChineseHelp, typer.core.TyperCommand):  # type: ignore[misc]
     """Every toolkit command (``app.command()`` uses it unless told otherwise)."""
+
+
+# ---------------------------------------------------------------- parameters without pydantic
+
+if _RuntimeParam is not None:
+    @dataclass(frozen=True)
+    class PlainParam(_RuntimeParam):
+        """Coercion of the values a command line gives (text, paths, flags) without pydantic.
+
+        Typer builds a pydantic TypeAdapter for a parameter the first time it sees a value,
+        even the ``None`` of an absent ``--help``; importing pydantic alone costs more than the
+        rest of ``toolkit --version``. Strings, paths and booleans are coerced here as Typer's
+        own adapters would (a path still goes through Typer's existence and access checks);
+        any other value goes to the adapter Typer would have built, built only then.
+        """
+
+        descriptor: Any = None
+
+        def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+            annotation = self.annotation
+            if annotation is bool and isinstance(value, bool):
+                return value
+            if annotation is str and isinstance(value, str):
+                return value
+            if annotation is Path and isinstance(value, (str, Path)):
+                return self._path(value, param, ctx)
+            if _is_path_list(annotation) and isinstance(value, (list, tuple)) \
+                    and all(isinstance(item, (str, Path)) for item in value):
+                return [self._path(item, param, ctx) for item in value]
+            return _typer_runtime_param(self.descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+        def _path(self, value: str | Path, param: Any, ctx: Any) -> Path:
+            checked = _coerce_cli_path(value, self.parameter_info, path_type=None, param=param, ctx=ctx)
+            return checked if isinstance(checked, Path) else Path(os.fsdecode(checked))
+
+
+def _is_path_list(annotation: Any) -> bool:
+    return getattr(annotation, "__origin__", None) is list \
+        and tuple(getattr(annotation, "__args__", ())) == (Path,)
+
+
+def plain_coercion(param: Any) -> None:
+    """Give ``param`` PlainParam's coercion when its type is one PlainParam knows and Typer
+    would not do more (a custom parser, choices, files, ``resolve_path``, ``allow_dash``)."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if _RuntimeParam is None or descriptor is None or not hasattr(param, "_runtime_param") \
+            or param._runtime_param is not None:
+        return
+    info = descriptor.parameter_info
+    annotation = descriptor.annotation
+    if descriptor.file_annotation is not None or getattr(info, "parser", None) is not None \
+            or getattr(descriptor, "is_choice", True):
+        return
+    if annotation in (Path,) or _is_path_list(annotation):
+        if getattr(info, "path_type", None) is not None or getattr(info, "resolve_path", True) \
+                or getattr(info, "allow_dash", True):
+            return
+    elif annotation not in (str, bool):
+        return
+    param._runtime_param = PlainParam(parameter_info=info, annotation=annotation,
+                                      descriptor=descriptor)
 
 
 if __name__ == "__main__":
