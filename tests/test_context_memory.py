@@ -27,6 +27,7 @@ from toolkit.context import ProblemView, build_context
 from toolkit.count import count
 from toolkit.model import KIND_CENTRAL, KIND_STAGE, KINDS, Report
 from toolkit.read import read_ledger
+from toolkit.template_guard import limits_for
 from toolkit.validate import validate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
@@ -37,7 +38,7 @@ DOCUMENTED_KEYS = [  # docs/templates.md, 每个问题, in the order the dict ha
     "no", "label", "seq", "row", "ledger_number", "category", "subcategory", "text", "lines",
     "measures", "measures_lines", "progress", "progress_lines", "leader", "unit", "deadline",
     "deadline_date", "status", "status_label", "long_term", "flagged", "done_date", "recovered",
-    "evidence", "evidence_lines", "remarks", "remarks_lines", "heading_lines"]
+    "evidence", "evidence_lines", "remarks", "remarks_lines", "responsible", "heading_lines"]
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +150,7 @@ TEMPLATE = ("{{ p.text }}|{{ p['label'] }}|{% for line in p.progress_lines %}{{ 
 
 def test_templates_read_a_view_as_the_dict():
     view = _a_view()
-    env = render._environment()
+    env = render._environment(limits_for(1, 100))
     template = env.from_string(TEMPLATE)
     assert template.render(p=view) == template.render(p=dict(view))
     assert "二是&amp;&lt;乙&gt;;" in template.render(p=view)

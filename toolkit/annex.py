@@ -35,22 +35,10 @@ def annex_path_for(notice: Path) -> Path:
     return notice.with_name(f"{notice.stem}{ANNEX_SUFFIX}.docx")
 
 
-def _responsible(problem: dict[str, Any]) -> str:
-    return "\n".join(part for part in (problem["leader"], problem["unit"]) if part)
-
-
 def annex_context(report: Report) -> dict[str, Any]:
     """The notice context (every key of docs/templates.md) plus the annex's own keys:
     ``annex_mark`` (附件), ``annex_title`` and, on every problem, ``responsible``."""
-    context = build_context(report, KIND_STAGE)
-    for category in context["categories"]:
-        for problem in category["problems"]:
-            problem["responsible"] = _responsible(problem)
-        for sub in category["subcategories"]:
-            for problem in sub["problems"]:
-                problem.setdefault("responsible", _responsible(problem))
-    for problem in context["problems"]:
-        problem.setdefault("responsible", _responsible(problem))
+    context = build_context(report, KIND_STAGE)  # each problem has ``responsible`` already
     owner = context["unit"] or context["issuer"]
     context["annex_mark"] = "附件"
     context["annex_title"] = f"{owner}巡察整改台账" if owner else "巡察整改台账"

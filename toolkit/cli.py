@@ -211,9 +211,9 @@ def _json(data: object) -> None:
 
 def _severity_cn(severity: str) -> str:
     """错误/警告/提示 for a finding's severity."""
-    from .model import ERROR, INFO, WARNING
+    from .model import SEVERITY_CN  # imported when first needed: start-up stays light
 
-    return {ERROR: "错误", WARNING: "警告", INFO: "提示"}[severity]
+    return SEVERITY_CN[severity]
 
 
 def _shown(path: Path | str | None) -> str:

@@ -354,6 +354,8 @@ _PROBLEM_FIELDS: dict[str, Callable[[Problem], Any]] = {
     "evidence_lines": lambda p: split_lines(p.evidence),
     "remarks": lambda p: clean_text(p.remarks or ""),
     "remarks_lines": lambda p: split_lines(p.remarks),
+    # 责任领导 and 责任部门 in one cell, one per line (the ledger annex's column).
+    "responsible": lambda p: "\n".join(part for part in (_text(p.leader), _text(p.unit)) if part),
 }
 _PROBLEM_KEYS = ("no", "label", *_PROBLEM_FIELDS, "heading_lines")
 _PROBLEM_KEY_SET = frozenset(_PROBLEM_KEYS)
