@@ -389,3 +389,51 @@ def test_changed_template_rebuilds(ledger, tmp_path):
     doc.core_properties.comments = "模板改过"
     doc.save(str(template))
     assert build_notice(ledger, target, today=TODAY, template=template).outcome == BUILT
+
+
+def _fake_pdf_converter(docx, pdf):
+    """A PDF that says which notice it was made from (as LibreOffice's says who made it)."""
+    import hashlib
+
+    from toolkit.atomic import write_atomic
+
+    digest = hashlib.sha256(docx.read_bytes()).hexdigest()
+    write_atomic(pdf, f"%PDF-1.4 {digest}\n/Producer (LibreOffice 7.4)\n%%EOF\n".encode())
+
+
+def test_restore_puts_back_the_pdf_of_the_restored_notice(ledger, tmp_path, monkeypatch):
+    import hashlib
+
+    from toolkit import pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "convert_to_pdf", _fake_pdf_converter)
+    out = tmp_path / "out"
+    target = out / "a.docx"
+    assert build_notice(ledger, target, pdf=True, today=TODAY).pdf is not None
+    first_pdf = target.with_suffix(".pdf").read_bytes()
+    change(ledger)
+    build_notice(ledger, target, pdf=True, today=TODAY)
+    second_pdf = target.with_suffix(".pdf").read_bytes()
+    assert second_pdf != first_pdf
+    restore_notice(history_root(out), ledger, target, 1)
+    assert target.with_suffix(".pdf").read_bytes() == first_pdf
+    assert hashlib.sha256(target.read_bytes()).hexdigest() in first_pdf.decode()
+    # The PDF it replaced is kept with the notice it belonged to.
+    kept = [p for p in (history_root(out) / "a").iterdir() if p.suffix == ".pdf"]
+    assert any(p.read_bytes() == second_pdf for p in kept)
+
+
+def test_restore_without_a_pdf_takes_the_stale_one_away_and_keeps_it(ledger, tmp_path, monkeypatch):
+    from toolkit import pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "convert_to_pdf", _fake_pdf_converter)
+    out = tmp_path / "out"
+    target = out / "a.docx"
+    build_notice(ledger, target, today=TODAY)  # no PDF for the first notice
+    change(ledger)
+    build_notice(ledger, target, pdf=True, today=TODAY)
+    stale = target.with_suffix(".pdf").read_bytes()
+    restore_notice(history_root(out), ledger, target, 1)
+    assert not target.with_suffix(".pdf").exists()
+    kept = [p for p in (history_root(out) / "a").iterdir() if p.suffix == ".pdf"]
+    assert any(p.read_bytes() == stale for p in kept)

@@ -530,6 +530,24 @@ def history_entries(history_dir: Path, ledger: Path, notice: Path) -> list[Histo
     return entries
 
 
+def _restore_pdf(record: Record, notice: Path, archived: Path | None) -> None:
+    """The PDF beside a restored notice must be the restored notice's, never the one it
+    replaced: the record's PDF is put back when it has one; otherwise the PDF there now is
+    kept with the archived notice and taken away (a later ``--pdf`` build makes it anew)."""
+    current = notice.with_suffix(PDF_SUFFIX)
+    saved = record.archive_pdf
+    if not current.is_file() or (saved is not None and sha256_of(saved) == sha256_of(current)):
+        if saved is not None and not current.is_file():
+            write_atomic(current, saved.read_bytes())
+        return
+    if archived is not None:  # the PDF of the notice that was there, kept with it
+        write_atomic(archived.with_suffix(PDF_SUFFIX), current.read_bytes(), overwrite=False)
+    if saved is not None:
+        write_atomic(current, saved.read_bytes())
+    elif archived is not None:
+        current.unlink()
+
+
 def restore_notice(history_dir: Path, ledger: Path, notice: Path, seq: int) -> tuple[Path, Path | None]:
     """Put the notice archived under number ``seq`` back in place of ``notice``.
 
@@ -552,6 +570,7 @@ def restore_notice(history_dir: Path, ledger: Path, notice: Path, seq: int) -> t
     archived = None
     if notice.is_file() and sha256_of(notice) != checksum:
         archived = archive_edited(history_dir, notice, ledger)
+    _restore_pdf(record, notice, archived)
     write_atomic(notice, data)
     folder = notice_history_dir(history_dir, notice)
     remember_written(folder, notice, checksum=checksum, fingerprint=None, ledger=ledger)
