@@ -158,6 +158,27 @@ def test_force_archives_the_edited_notice_then_replaces_it(ledger, tmp_path):
     assert len(copies) == 1 and copies[0].archive.read_bytes() == edited
 
 
+def test_force_takes_away_the_new_version_it_supersedes(ledger, tmp_path):
+    from toolkit.names import edited_fallback_path
+
+    target = tmp_path / "out" / "a.docx"
+    build_notice(ledger, target, today=TODAY)
+    edit_by_hand(target)
+    change(ledger)
+    beside = build_notice(ledger, target, today=TODAY)
+    assert beside.outcome == BUILT_BESIDE and beside.notice == edited_fallback_path(target)
+    assert stats_path_for(beside.notice).is_file()
+    edit_by_hand(beside.notice, "（在新版上也改了一句）")
+    edited_new = beside.notice.read_bytes()
+    result = build_notice(ledger, target, today=TODAY, force=True)
+    assert result.outcome == BUILT and result.notice == target
+    assert not beside.notice.exists() and not stats_path_for(beside.notice).exists()
+    copies = [r.archive.read_bytes() for r in list_records(history_root(target.parent) / "a") if r.edited]
+    assert edited_new in copies  # the hand edit of the new version is kept in the archive
+    again = build_notice(ledger, target, today=TODAY)
+    assert again.outcome == UNCHANGED and again.notice == target
+
+
 def test_cli_render_reports_the_new_version(ledger, tmp_path):
     target = tmp_path / "out" / "a.docx"
     assert runner.invoke(app, ["render", str(ledger), "-o", str(target)]).exit_code == 0

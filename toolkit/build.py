@@ -11,7 +11,7 @@ from pathlib import Path
 from . import __version__
 from .annex import ANNEX_KIND
 from .archive import archive_edited, ledger_key, remember_notice, sha256_of, store_record, written_state
-from .atomic import write_atomic
+from .atomic import remove_quietly, write_atomic
 from .discover import LEDGER_SUFFIXES as LEDGER_SUFFIXES  # re-exported: callers find them here
 from .discover import discover_ledgers as discover_ledgers
 from .discover import find_ledgers as find_ledgers
@@ -24,6 +24,7 @@ from .names import (
     check_replaceable,
     edited_fallback_path,
     history_root,
+    is_toolkit_output,
     mark_package,
     pdf_path_for,
     stats_path_for,
@@ -221,6 +222,8 @@ def _write_notice(report: Report, target: Path, history_dir: Path | None, *, kin
             written = write_atomic(locked_fallback_path(dest), data)
             notes.append(f"{dest.name} 被占用（可能正在 Word/WPS 中打开），旧文件未动；"
                          f"新通报已另存为 {written.name}，请关闭旧文件后替换")
+        if written == target and history_dir is not None:
+            _retire_new_version(history_dir, target, ledger, notes)
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, report=report, problem=exc, notes=tuple(notes))
     pdf_path = problem = None
@@ -244,6 +247,23 @@ def _write_notice(report: Report, target: Path, history_dir: Path | None, *, kin
                            notes=tuple(notes), stats_book=book, snapshot=snapshot, edited=edited)
     return BuildResult(ledger, outcome, report=report, notice=written, pdf=pdf_path,
                        notes=tuple(notes), stats_book=book, snapshot=snapshot, edited=edited)
+
+
+def _retire_new_version(history_dir: Path, target: Path, ledger: Path, notes: list[str]) -> None:
+    """The notice itself was just written: a ``（新版）`` made beside it earlier, while it was
+    hand-edited, is out of date. Its content is in the archive (a hand edit of it is archived
+    now), so it and its PDF and statistics workbook are taken away, never a file not ours."""
+    beside = edited_fallback_path(target)
+    if not beside.is_file() or not is_toolkit_output(beside):
+        return
+    if _hand_edited(history_dir, target, beside):
+        kept = archive_edited(history_dir, target, ledger, source=beside)
+        notes.append(f"{beside.name} 有手工修改，已存档为 {kept.with_suffix('.docx').name}"
+                     "（toolkit history 可查看和恢复）")
+    for old in (beside, pdf_path_for(beside), stats_path_for(beside)):
+        if old.is_file() and is_toolkit_output(old):
+            remove_quietly(old)
+    notes.append(f"{beside.name} 已过时（通报已按新台账生成在 {target.name}），已移走")
 
 
 def _write_records(report: Report, target: Path, notice: Path, history_dir: Path,
