@@ -460,3 +460,22 @@ def test_a_notice_lacking_what_makes_it_official_says_so(folders, make_watcher, 
     status = json.loads((out / "status.json").read_text(encoding="utf-8"))["ledgers"]["台账.xlsx"]
     assert status["missing"] == ["发文机关", "成文日期"], status
     assert any("缺少发文机关、成文日期" in r.getMessage() for r in caplog.records)
+
+
+def test_an_older_ledger_of_the_same_name_never_replaces_the_notice(folders, make_watcher, caplog):
+    from format_factory import write_xls
+
+    ledgers, out = folders
+    write_xls(ledgers / "台账.xls", [row(i, "类", f"新问题{i}", "已完成") for i in range(1, 4)])
+    w = make_watcher()
+    assert w.wait_builds("台账.xls", 1, TIMEOUT)
+    assert "新问题1" in notice_text(out / "台账.docx")
+    stale = folders[0].parent / "stale.xlsx"
+    stale.write_bytes(ledger_bytes("旧"))
+    os.utime(stale, (1_600_000_000, 1_600_000_000))  # saved long before the .xls
+    with caplog.at_level("WARNING", logger="toolkit.watch"):
+        os.rename(stale, ledgers / "台账.xlsx")
+        barrier(w, ledgers)
+    assert w.builds("台账.xlsx") == 0
+    assert "新问题1" in notice_text(out / "台账.docx")  # still the newer ledger's notice
+    assert any("同名" in r.getMessage() and "台账.xlsx 未读取" in r.getMessage() for r in caplog.records)

@@ -75,6 +75,29 @@ def discover_ledgers(folder: Path) -> Discovery:
     return Discovery(tuple(sorted(ledgers)), tuple(warnings))
 
 
+def newer_twin(path: Path) -> Path | None:
+    """Another ledger of ``path``'s folder with the same name (台账.xls beside 台账.xlsx) saved
+    later than ``path``: the one ``discover_ledgers`` uses, so ``path``'s notice must not be
+    made from ``path``. None when ``path`` is the newest (or alone, or gone)."""
+    path = Path(path)
+    try:
+        mine = path.stat().st_mtime
+        siblings = list(path.parent.iterdir())
+    except OSError:
+        return None
+    key = _stem_key(path)
+    for other in siblings:
+        if other == path or _stem_key(other) != key or not is_ledger_file(other):
+            continue
+        try:
+            info = other.stat()
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode) and (info.st_mtime, other.name) > (mine, path.name):
+            return other
+    return None
+
+
 def find_ledgers(folder: Path) -> list[Path]:
     return list(discover_ledgers(folder).ledgers)
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import UNUSABLE, BuildResult, notice_path_for
+from .discover import newer_twin
 from .errors import OutputError, ToolkitError, UnreadableLedgerError
 from .watch_debounce import DebounceQueue, Pending, os_reason
 from .watch_record import LOG_NAME, StatusRecorder
@@ -99,6 +100,11 @@ class LedgerProcessor:
                 problem = UnreadableLedgerError(path, NOT_REGULAR)
                 self._on_done(path.name, self._recorder.record(
                     path, BuildResult(path, UNUSABLE, problem=problem), 0.0))
+            return
+        twin = newer_twin(path)
+        if twin is not None:  # the same notice comes from the newer file (discover_ledgers)
+            logger.warning("%s 与 %s 同名，使用较新的 %s，%s 未读取（如已不用，请移走）",
+                           path.name, twin.name, twin.name, path.name)
             return
         with self._queue.cond:
             unchanged = self._built_fp.get(path) == current
