@@ -157,3 +157,18 @@ def test_two_ledgers_of_one_unit_are_counted_once(tmp_path):
     assert lines["合计"][1] == "2 个单位" and lines["合计"][3] == "8"
     cli = runner.invoke(app, ["summary", str(ledgers), "-o", str(tmp_path / "汇总.xlsx")])
     assert cli.exit_code == 0 and "只计一次" in cli.output
+
+
+def test_a_ledger_left_out_for_a_newer_one_of_the_same_name_is_named(tmp_path):
+    import os
+
+    from format_factory import write_xls
+
+    folder = tmp_path / "units"
+    folder.mkdir()
+    old = write_ledger(folder / "台账.xlsx")
+    os.utime(old, (1_600_000_000, 1_600_000_000))
+    write_xls(folder / "台账.xls")
+    result = rollup(folder)
+    assert [r.ledger.name for r in result.rows] == ["台账.xls"]
+    assert any("台账.xlsx" in note and "同名" in note for note in result.notes)

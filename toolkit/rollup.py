@@ -16,7 +16,7 @@ from pathlib import Path
 from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
-from .discover import find_ledgers
+from .discover import discover_ledgers
 from .errors import OutputError, RollupError, ToolkitError
 from .exit_status import ExitStatus
 from .history import last_snapshot_time
@@ -91,12 +91,12 @@ def rollup(folder: Path, *, history_dir: Path | None = None, today: date | None 
     folder = Path(folder)
     skip = {Path(p).resolve() for p in exclude}
     try:
-        ledgers = [p for p in find_ledgers(folder)
-                   if not is_stats_file(p) and p.resolve() not in skip]
+        discovery = discover_ledgers(folder)
     except OSError as exc:
         raise RollupError(folder, f"无法读取文件夹（{exc.strerror or exc}）") from exc
+    ledgers = [p for p in discovery.ledgers if not is_stats_file(p) and p.resolve() not in skip]
     if not ledgers:
-        raise RollupError(folder, "文件夹中没有台账（.xlsx）")
+        raise RollupError(folder, "文件夹中没有台账（.xlsx、.xls、.et、.ods 等）")
     rows = []
     for path in ledgers:
         last = last_snapshot_time(history_dir, path) if history_dir is not None else None
@@ -113,6 +113,7 @@ def rollup(folder: Path, *, history_dir: Path | None = None, today: date | None 
         else:
             rows.append(RollupRow(path, unit, OK, "正常", counts, last))
     rows, notes = _count_units_once(rows)
+    notes = discovery.warnings + notes  # same-name files, tables that are not ledgers
     total = Counts()
     for r in rows:
         if r.counts is not None and r.counted:
