@@ -1,6 +1,7 @@
 """What build/render/check/stats/init print: errors where the clerk looks, warnings, files."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -202,3 +203,12 @@ def _add_first_problem(path: Path) -> None:
         if cell.value in values:
             ws.cell(header_row + 1, cell.column, values[cell.value])
     wb.save(path)
+
+
+def test_paths_outside_the_working_folder_are_relative_too(tmp_path, monkeypatch):
+    (tmp_path / "ledgers").mkdir()
+    write_ledger(tmp_path / "ledgers" / "a.xlsx")
+    monkeypatch.chdir(tmp_path / "ledgers")
+    result = runner.invoke(app, ["build", ".", "-o", "../通报"])
+    assert result.exit_code == 0, result.output
+    assert f"..{os.sep}通报{os.sep}a.docx" in result.output and str(tmp_path) not in result.output

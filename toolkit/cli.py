@@ -217,14 +217,17 @@ def _severity_cn(severity: str) -> str:
 
 
 def _shown(path: Path | str | None) -> str:
-    """A path as the clerk should read it: relative to where toolkit was run, when inside it."""
+    """A path as the clerk should read it: relative to where toolkit was run (``../通报/x.docx``
+    too), unless that climbs more than two folders up or crosses drives: then in full."""
     if path is None:
         return ""
-    absolute = Path(os.path.abspath(path))
+    absolute = os.path.abspath(path)
     try:
-        return str(absolute.relative_to(Path(os.path.abspath(os.getcwd()))))
-    except ValueError:
-        return str(absolute)
+        relative = os.path.relpath(absolute)
+    except ValueError:  # another drive on Windows
+        return absolute
+    climbs = Path(relative).parts[:3].count(os.pardir)
+    return absolute if climbs > 2 else relative
 
 
 def _where(finding: Finding) -> str:
@@ -311,7 +314,7 @@ def init(
                               "toolkit check ledgers/*.xlsx -o out",
                               "toolkit check ledgers/市文联巡察整改台账.xlsx --json > 校验结果.json"))
 def check(
-    ledgers: list[Path] = typer.Argument(..., metavar="台账", help="一个或多个台账文件（.xlsx）"),
+    ledgers: list[Path] = typer.Argument(..., metavar="台账", help="一个或多个台账文件（.xlsx、.xls、.et、.ods 等）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出全部校验结果"),
     out_dir: Path | None = typer.Option(None, "-o", "--out", metavar="文件夹",
                                            help="以前生成的通报所在的文件夹：默认自动查找该台账的通报生成在哪里，"
@@ -375,7 +378,7 @@ def _stats_value(data: dict, key: str) -> str:
 @app.command(epilog=_examples("toolkit stats ledgers/市文联巡察整改台账.xlsx",
                               "toolkit stats ledgers/市文联巡察整改台账.xlsx --json > 统计.json"))
 def stats(
-    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx、.xls、.et、.ods 等）"),
     as_json: bool = typer.Option(False, "--json", help="以 JSON 输出统计结果（键名与屏幕表格的列一一对应）"),
     sheet: str | None = typer.Option(None, "--sheet", metavar="工作表",
                                         help="台账所在工作表的名称（工作簿中有多个台账表时指定）"),
@@ -424,16 +427,11 @@ def _check_kind(kind: str | None) -> None:
         raise typer.Exit(EXIT_UNUSABLE)
 
 
-IMPORTANT_CODES = ("overdue", "ledger_open", "ledger_locked", "locked", "open_in_editor")
-IMPORTANT_PREFIXES = ("history_",)  # regressions, deadlines moved later, vanished problems
-
-
 def _is_important(finding: Finding) -> bool:
-    """Warnings a clerk must see before a notice goes out: overdue rows, changes since the last
-    notice, a ledger open in Excel/WPS (the notice shows its last saved state)."""
-    code = finding.code
-    return (code in IMPORTANT_CODES or code.startswith(IMPORTANT_PREFIXES)
-            or "lock" in code or "open" in code)
+    """Warnings a clerk must see before a notice goes out (codes.IMPORTANT_WARNINGS)."""
+    from .codes import is_important
+
+    return is_important(finding.code)
 
 
 def _missing_official(result: Any) -> tuple[str, ...]:
@@ -454,12 +452,15 @@ def _result_files(result: Any) -> list[str]:
     return [_shown(p) for p in (result.notice, result.pdf, result.stats_book) if p is not None]
 
 
-def _result_details(result: Any) -> list[str]:
+def _result_details(result: Any, seen_notes: set[str] | None = None) -> list[str]:
     """What a clerk must read about one ledger's result, besides its row in the table."""
     from .build import INVALID, UNCHANGED
 
     name = result.ledger.name
-    lines = list(result.notes)
+    # A remark that is the same for every ledger (the PDF's substitute fonts) is said once.
+    lines = [n for n in result.notes if seen_notes is None or n not in seen_notes]
+    if seen_notes is not None:
+        seen_notes.update(result.notes)
     if result.outcome == UNCHANGED:
         lines.append(f"{name}：无变化：台账、通报信息和模板都没有改变，未重新生成"
                      "（需要重新生成时加 --force）")
@@ -500,7 +501,7 @@ def _print_result(result: Any) -> None:
                               "toolkit render ledgers/市文联巡察整改台账.xlsx -o out/第三季度通报.docx --pdf",
                               "toolkit render ledgers/市文联巡察整改台账.xlsx --kind 集中整改进展"))
 def render(
-    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx、.xls、.et、.ods 等）"),
     output: Path | None = typer.Option(None, "-o", "--output", metavar="文件",
                                           help="通报文件路径（.docx），默认 out/<台账名>.docx"),
     kind: str | None = typer.Option(None, "--kind", metavar="类型",
@@ -582,8 +583,9 @@ def build(
     results = [build_notice(ledger, notice_path_for(ledger, out_dir), kind=kind, pdf=pdf, force=force)
                for ledger in _progress(ledgers, "生成通报")]
     annex_lines, annex_failed = _write_annexes(results) if annex else ([], False)
+    seen_notes: set[str] = set()
     for result in results:  # details first, the table last: nothing is printed after it
-        for line in _result_details(result):
+        for line in _result_details(result, seen_notes):
             _say(line)
     for line in annex_lines:
         _say(line)
@@ -617,7 +619,7 @@ def _write_annexes(results: list[Any]) -> tuple[list[str], bool]:
                               "toolkit diff ledgers/市文联巡察整改台账.xlsx --against 2024-12-20",
                               "toolkit diff ledgers/市文联巡察整改台账.xlsx --xlsx out/变化.xlsx"))
 def diff(
-    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx）"),
+    ledger: Path = typer.Argument(..., metavar="台账", help="台账文件（.xlsx、.xls、.et、.ods 等）"),
     out_dir: Path | None = typer.Option(None, "-o", "--out", metavar="文件夹",
                                         help="以前生成的通报所在的文件夹（其中 .history 保存通报记录）；"
                                              "默认自动查找该台账的通报生成在哪里，找不到时为 out/"),

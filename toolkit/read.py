@@ -161,7 +161,7 @@ def _choose_sheet(path: Path, book: RawBook, meta_index: int | None,
             examples.add(i)
     if not candidates:
         because = (f"（隐藏的工作表“{book.sheets[hidden[0]].title}”有表头，但隐藏的工作表不作为台账；"
-                   "请取消隐藏，或用 --sheet 指定）") if hidden else ""
+                   "请取消隐藏，或在通报信息中填写“台账工作表”）") if hidden else ""
         raise NoHeaderError(
             path, "找不到表头：前 10 行中没有一行含有至少 3 个可识别的列名（如 具体问题、整改状态、责任部门）"
             + because)
@@ -173,7 +173,7 @@ def _choose_sheet(path: Path, book: RawBook, meta_index: int | None,
         findings.append(Finding(
             code=Code.SEVERAL_LEDGER_SHEETS, severity=WARNING, sheet=used, cell="", column="", value="",
             message=f"工作簿中有 {len(candidates)} 个工作表含台账表头（{names}），使用的是“{used}”；"
-                    "如需指定，请在通报信息中填写“台账工作表”，或用 --sheet 选项"))
+                    "如需指定，请在通报信息中填写“台账工作表”（check、stats、render 也可用 --sheet 选项）"))
     return chosen
 
 

@@ -145,7 +145,8 @@ def _check_zip(path: Path, handle: BinaryIO) -> str:
 
 def _zip_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> str:
     if "word/document.xml" in names:
-        raise NotAWorkbookError(path, "这是 Word 文档，不是 Excel 台账（扩展名被改成了 .xlsx？）")
+        raise NotAWorkbookError(
+            path, f"这是 Word 文档，不是 Excel 台账（扩展名被改成了 {path.suffix or '表格扩展名'}？）")
     if "ppt/presentation.xml" in names:
         raise NotAWorkbookError(path, "这是 PowerPoint 演示文稿，不是 Excel 台账")
     if "mimetype" in names:
