@@ -28,6 +28,7 @@ from render_helpers import (
 )
 
 from toolkit.context import (
+    DIGIT_WIDTH,
     build_context,
     inline_items,
     keep_last_line_full,
@@ -181,7 +182,7 @@ def test_signature_layout_without_seal():
 def test_long_date_moves_signature_left_of_it():
     lay = signature_layout("市文联党组", "2024年12月20日", False)
     assert lay["date_style"] == "right2"  # the date is right-indented two characters
-    assert lay["date_start"] == pytest.approx(28 - 2 - 7.8, abs=0.5)
+    assert lay["date_start"] == pytest.approx(28 - 2 - (3 + 8 * DIGIT_WIDTH), abs=0.25)
     assert lay["signature_start"] == lay["date_start"] - 2
 
 

@@ -100,6 +100,19 @@ def test_signature_and_date_without_seal(request, name):
     assert date.x1 <= RIGHT - 1.5 * CHAR  # never closer than two characters to the edge
 
 
+@pytest.fixture(scope="module")
+def short_issuer_004(tmp_path_factory):
+    # A signature shorter than the date: the date is right-indented two characters and the
+    # signature moves left so that the date still starts two characters right of it.
+    return Converted(tmp_path_factory.mktemp("f4"), "004short", "004", KIND_CENTRAL, False, 发文机关="某党组")
+
+
+def test_a_date_longer_than_the_signature_moves_the_signature(short_issuer_004):
+    sig, date = _signature(short_issuer_004)
+    assert abs(date.x1 - (RIGHT - 2 * CHAR)) < CHAR / 2, (sig, date)
+    assert abs(date.x0 - (sig.x0 + 2 * CHAR)) < CHAR / 3, (sig, date)
+
+
 def test_seal_date_right_indented_four_with_signature_centred(sealed_004):
     sig, date = _signature(sealed_004)
     assert abs(date.x1 - (RIGHT - 4 * 16)) < 3, date

@@ -240,9 +240,9 @@ def signature_layout(issuer: str, issue_date: str, seal: bool) -> dict[str, Any]
 
     Without a seal the signature is right-indented two characters and the date starts two
     characters right of the signature's first character (``date_style`` "left": both placed
-    by leading space, so the offset is exact whatever the digits' width). A date that would
-    then come closer than two characters to the right edge is right-indented two characters
-    ("right2") and the signature starts two characters left of it. With a seal the date is
+    by leading space, so the offset is exact whatever the digits' width). When the date is
+    longer than the signature ("如成文日期长于发文机关署名"), the date is right-indented two
+    characters ("right2") and the signature starts two characters left of it. With a seal the date is
     right-indented four characters ("right4") and the signature centred over it. A
     right-aligned date is exact; the signature's place then rests on the date's estimated
     width (half-width digits a little over half a character).
@@ -256,7 +256,7 @@ def signature_layout(issuer: str, issue_date: str, seal: bool) -> dict[str, Any]
     else:
         sig_start = LINE_CHARS - 2 - n
         date_start = sig_start + 2
-        if issue_date and date_start + d > LINE_CHARS - 2:
+        if issue_date and d > n:
             date_style = "right2"
             date_start = LINE_CHARS - 2 - d
             sig_start = date_start - 2
@@ -273,10 +273,13 @@ def signature_layout(issuer: str, issue_date: str, seal: bool) -> dict[str, Any]
     }
 
 
+DIGIT_WIDTH = 0.66  # characters: measured in LibreOffice's PDF, with the space it sets between
+# digits and Chinese (2024年12月20日: 8.28 characters, so 0.66 a digit beside 年月日 at 1)
+
+
 def _date_width(text: str) -> float:
-    """A date's width in characters: digits a little over half a character (0.5 in 仿宋_GB2312,
-    0.6 in the Noto CJK substitutes)."""
-    return sum(0.6 if ord(ch) < 0x80 else 1 for ch in text)
+    """A date's width in characters, for placing a signature over a right-aligned date."""
+    return sum(DIGIT_WIDTH if ord(ch) < 0x80 else 1 for ch in text)
 
 
 _YES = {"是", "有", "盖章", "加盖", "y", "yes", "true", "1", "√", "✓"}
