@@ -16,7 +16,7 @@ from ledger_factory import row, write_ledger
 from typer.testing import CliRunner
 
 from toolkit.annex import ANNEX_KIND, annex_path_for, render_annex
-from toolkit.cli import app
+from toolkit.cli import _shown, app
 from toolkit.pdf import convert_to_pdf, soffice_available
 from toolkit.pipeline import analyse
 from toolkit.render import TEMPLATE_DIR
@@ -108,7 +108,7 @@ def test_cli_build_annex_beside_each_notice(tmp_path):
     for stem in ("甲单位", "乙单位"):
         annex = out / f"{stem}-附件.docx"
         assert annex == annex_path_for(out / f"{stem}.docx") and annex.is_file()
-        assert f"已生成台账附件：{annex}" in result.output
+        assert f"已生成台账附件：{_shown(annex)}" in result.output
         assert (out / f"{stem}.docx").is_file()
     plain = runner.invoke(app, ["build", str(folder), "-o", str(tmp_path / "plain")])
     assert plain.exit_code == 0 and not list((tmp_path / "plain").glob("*-附件.docx"))

@@ -10,7 +10,7 @@ from ledger_factory import META, default_rows, row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from toolkit.cli import app
+from toolkit.cli import _shown, app
 from toolkit.history import history_root, store_snapshot
 from toolkit.pipeline import analyse
 from toolkit.rollup import HEADERS, INVALID, OK, SHEET_NAME, UNUSABLE, RollupError, rollup, rollup_workbook, table_rows
@@ -114,7 +114,7 @@ def test_cli_summary_writes_and_prints(folder, tmp_path):
                    "完成率（%）", "最近生成通报"):
         assert header in out
     assert "无法使用：" in out and "有 1 个错误（统计不完整）" in out and "3 个单位" in out
-    assert f"已生成汇总表：{target}" in out
+    assert f"已生成汇总表：{_shown(target)}" in out
     assert load_workbook(target)[SHEET_NAME]["A5"].value == "丁.xlsx"
 
 

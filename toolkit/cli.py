@@ -218,7 +218,7 @@ def _severity_cn(severity: str) -> str:
 
 def _shown(path: Path | str | None) -> str:
     """A path as the clerk should read it: relative to where toolkit was run (``../通报/x.docx``
-    too), unless that climbs more than two folders up or crosses drives: then in full."""
+    too), unless that climbs more than one folder up or crosses drives: then in full."""
     if path is None:
         return ""
     absolute = os.path.abspath(path)
@@ -227,7 +227,7 @@ def _shown(path: Path | str | None) -> str:
     except ValueError:  # another drive on Windows
         return absolute
     climbs = Path(relative).parts[:3].count(os.pardir)
-    return absolute if climbs > 2 else relative
+    return absolute if climbs > 1 else relative
 
 
 def _where(finding: Finding) -> str:
