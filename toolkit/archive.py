@@ -45,6 +45,7 @@ from typing import Any
 from .atomic import remove_quietly, write_atomic
 from .count import stats_to_dict
 from .errors import OutputError, SnapshotError
+from .files import open_regular, read_regular
 from .model import Ledger, Report, Stats
 from .names import HISTORY_DIR_NAME, INDEX_NAME, NOTICE_SUFFIX, PDF_SUFFIX
 from .normalize import format_cn_date
@@ -83,7 +84,7 @@ def sha256_of(path: Path) -> str | None:
     """Checksum of a file; None when it cannot be read."""
     digest = hashlib.sha256()
     try:
-        with Path(path).open("rb") as handle:
+        with open_regular(path) as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
     except OSError:
@@ -218,7 +219,7 @@ def load_snapshot(path: Path) -> Snapshot:
     a snapshot is only used when every row has what the comparison reads."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path).decode("utf-8"))
     except FileNotFoundError as exc:
         raise SnapshotError(path, "通报记录不存在") from exc
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -354,7 +355,7 @@ def archive_edited(history_dir: Path, target: Path, ledger: Path, *,
     among ``target``'s records before it is replaced; raises ``OutputError``."""
     source = Path(source or target)
     try:
-        content = source.read_bytes()
+        content = read_regular(source)
     except OSError as exc:
         raise OutputError(source, f"无法读取，未能存档（{exc.strerror or exc}）") from exc
     now = now or datetime.now()
@@ -395,9 +396,11 @@ def prune(folder: Path, keep: int) -> list[Path]:
 def load_state(folder: Path) -> dict[str, dict]:
     """``state.json`` of a notice folder: file name -> what was written; {} when damaged."""
     try:
-        data = json.loads((Path(folder) / STATE_NAME).read_text(encoding="utf-8"))
-        files = data.get("files", {}) if isinstance(data, dict) else {}
-    except (OSError, ValueError, RecursionError):
+        data = json.loads(read_regular(Path(folder) / STATE_NAME).decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # ValueError: UnicodeDecodeError too
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, dict):  # hand-edited or damaged: start afresh, never fail a build
         return {}
     return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, dict)}
 
@@ -435,7 +438,7 @@ def state_dir() -> Path:
 
 def _load_index() -> dict[str, list[str]]:
     try:
-        data = json.loads((state_dir() / INDEX_NAME).read_text(encoding="utf-8"))
+        data = json.loads(read_regular(state_dir() / INDEX_NAME).decode("utf-8"))
     except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict):
@@ -563,7 +566,7 @@ def restore_notice(history_dir: Path, ledger: Path, notice: Path, seq: int) -> t
     if record.archive is None:
         raise SnapshotError(record.path, "这份记录只有数据，没有存档的通报（早期版本不存档），无法恢复")
     try:
-        data = record.archive.read_bytes()
+        data = read_regular(record.archive)
     except OSError as exc:
         raise SnapshotError(record.archive, f"存档无法读取（{exc.strerror or exc}）") from exc
     checksum = hashlib.sha256(data).hexdigest()

@@ -18,6 +18,7 @@ from .discover import find_ledgers as find_ledgers
 from .discover import is_ledger_file as is_ledger_file
 from .errors import OutputLockedError, ToolkitError
 from .exit_status import ExitStatus
+from .files import open_regular, read_regular
 from .model import Report
 from .names import (
     NOTICE,
@@ -74,7 +75,7 @@ def ledger_digest(ledger: Path) -> str:
     author) and the calculation chain, which Excel rewrites on a save that changes nothing.
     Another file (or a broken package) is hashed whole."""
     try:
-        with zipfile.ZipFile(ledger) as package:
+        with open_regular(ledger) as handle, zipfile.ZipFile(handle) as package:
             parts = sorted((i.filename, i.CRC, i.file_size) for i in package.infolist()
                            if not i.filename.startswith("docProps/")
                            and i.filename != "xl/calcChain.xml")
@@ -95,7 +96,10 @@ def notice_fingerprint(report: Report, kind: str | None, template: Path | None,
         digest.update(b"\0")
     for path in _template_files(template):
         digest.update(path.name.encode("utf-8", "surrogatepass"))
-        digest.update(hashlib.sha256(path.read_bytes()).digest() if path.is_file() else b"-")
+        try:
+            digest.update(hashlib.sha256(read_regular(path)).digest())
+        except OSError:  # missing, or not a file: rendering says so
+            digest.update(b"-")
     return digest.hexdigest()
 
 

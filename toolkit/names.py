@@ -24,6 +24,7 @@ import zipfile
 from pathlib import Path
 
 from .errors import OutputError
+from .files import open_regular
 
 # ---------------------------------------------------------------- names
 
@@ -115,9 +116,7 @@ def mark_of(path: Path | str) -> str | None:
     """
     path = Path(path)
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
-            return None
-        with path.open("rb") as handle:
+        with open_regular(path) as handle:
             head = handle.read(5)
             if head.startswith(b"%PDF"):
                 return _pdf_mark(path, handle)
@@ -160,7 +159,7 @@ def _legacy_mark(path: Path) -> str | None:
 
 def _has_string(path: Path, text: str) -> bool:
     try:
-        with zipfile.ZipFile(path) as package:
+        with open_regular(path) as handle, zipfile.ZipFile(handle) as package:
             info = package.getinfo("xl/sharedStrings.xml")
             return info.file_size <= _MAX_PROPS_BYTES and text.encode() in package.read(info)
     except (OSError, KeyError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError):
@@ -169,7 +168,7 @@ def _has_string(path: Path, text: str) -> bool:
 
 def _first_sheet(path: Path) -> str | None:
     try:
-        with zipfile.ZipFile(path) as package:
+        with open_regular(path) as handle, zipfile.ZipFile(handle) as package:
             info = package.getinfo("xl/workbook.xml")
             if info.file_size > _MAX_PROPS_BYTES:
                 return None

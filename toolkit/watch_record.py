@@ -25,6 +25,7 @@ from .build import BUILT, INVALID, OUTCOME_CN, UNUSABLE, BuildResult, notice_pat
 from .codes import is_important
 from .count import counts_to_dict
 from .errors import OutputError, ToolkitError, WatchError
+from .files import is_regular_or_absent, read_regular
 from .findings_book import (
     remove_findings_book,
     report_path_for,
@@ -106,7 +107,7 @@ def read_status(path: Path) -> dict[str, dict]:
     the watcher from starting: what cannot be used is dropped and the file is written afresh.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular(path).decode("utf-8"))
     except FileNotFoundError:
         return {}
     except (OSError, ValueError) as exc:
@@ -175,6 +176,9 @@ class StatusRecorder:
     def attach_log_file(self) -> None:
         """Log to ``toolkit.log`` in the output folder; WatchError naming it when impossible."""
         path = self.out_dir / LOG_NAME
+        if not is_regular_or_absent(path):  # a FIFO would block the open for ever
+            raise WatchError(path, f"日志文件 {path} 不是普通文件（命名管道、设备或文件夹），无法写入；"
+                                   "请移走它或换一个输出文件夹")
         try:
             handler = _LogFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
                                       encoding="utf-8")
