@@ -12,6 +12,7 @@ except that Excel's ``_xHHHH_`` escapes are decoded as Excel decodes them (openp
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Any, BinaryIO
 
@@ -38,6 +39,12 @@ from .read_raw import (
 MAX_ROWS = 1_048_576
 MAX_CELLS_PER_ROW = 16_384
 MAX_CELLS = 4_000_000  # cell elements: 200,000 rows of 20 columns; a 50,000-row ledger has 1 M
+# Cells holding a value (a <v>, or an inline <is>): a 50,000-row ledger with 20 filled columns
+# has 1,000,000. Each costs a few microseconds in the loop below, so a sheet with more is
+# refused before the parse, from a count over its raw XML at C speed (``_prescan_values``).
+MAX_VALUE_CELLS = 1_000_000
+_VALUE_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:v|is)[\s>]")
+_SCAN_CHUNK = 1 << 20
 MAX_TEXT_CHARS = 50_000_000  # shared strings, and again the text of the cells kept
 MAX_SHARED_STRINGS = 1_500_000
 # What a real ledger's XML needs per byte of zip: its cells carry text that compresses a few
@@ -183,6 +190,7 @@ class _SheetState:
         "row_elements",
         "rows",
         "text_chars",
+        "value_cells",
     )
 
     def __init__(self, max_elements: float) -> None:
@@ -191,8 +199,22 @@ class _SheetState:
         self.formulas: dict[int, dict[int, bool]] = {}
         self.merges: list[tuple[int, int, int, int]] = []
         self.columns_cut = False
-        self.row_elements = self.cell_elements = self.text_chars = 0
+        self.row_elements = self.cell_elements = self.text_chars = self.value_cells = 0
         self.budget = WorkBudget(extra=max_elements - ELEMENTS_BASE)
+
+
+def _prescan_values(ws) -> None:
+    """Refuse a sheet with more value cells than ``MAX_VALUE_CELLS`` before parsing it: a few
+    milliseconds a megabyte of XML, where the parse costs seconds a million cells."""
+    count, carry = 0, b""
+    with ws._get_source() as source:
+        while chunk := source.read(_SCAN_CHUNK):
+            data = carry + chunk
+            cut = max(0, len(data) - 64)  # a tag cut at the chunk's end is counted next time
+            count += sum(1 for _ in _VALUE_TAG.finditer(data, 0, cut))
+            carry = data[cut:]
+            if count > MAX_VALUE_CELLS:
+                raise TooBig("有内容的单元格数量")
 
 
 def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> RawSheet:
@@ -202,6 +224,8 @@ def _read_sheet(ws, wb, stop_after_header_search: bool = False) -> RawSheet:
         packed = ws.parent._archive.getinfo(ws._worksheet_path).compress_size
     except (AttributeError, KeyError):
         packed = MAX_CELLS
+    if not stop_after_header_search:
+        _prescan_values(ws)
     state = _SheetState(ELEMENTS_BASE + ELEMENTS_PER_BYTE * packed)
     row_number = 0
     with warnings.catch_warnings(), ws._get_source() as source:
@@ -328,6 +352,9 @@ def _read_row(element, row_number: int, shared: list[str], wb, state: _SheetStat
         if formula:
             state.formulas.setdefault(row_number, {})[column] = bool(text)
     state.budget.add_cells(cells_here - len(values), len(values))
+    state.value_cells += len(values)
+    if state.value_cells > MAX_VALUE_CELLS:
+        raise TooBig("有内容的单元格数量")
     if values:
         state.rows.append((row_number, values))
         state.budget.add_rows(0, 1)
