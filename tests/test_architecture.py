@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
 # Lowest first. Modules of one layer are peers and do not import each other: the four stages
 # share their tables through the layers below them, not through one another.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("__init__", "__main__", "errors", "exit_status"),
+    ("__init__", "__main__", "errors", "exit_status", "files"),
     ("model", "codes", "names"),
     ("normalize", "atomic", "safety", "xlsx_out", "jsonsafe", "duplicates", "docprops"),
     ("read_raw", "discover"),  # the reader's parts: the raw sheet first, then what fills it

@@ -135,7 +135,7 @@ def test_read_only_folder_is_not_reported_as_locked(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic.tempfile, "mkstemp", read_only)
     with pytest.raises(OutputError) as caught:
         write_atomic(tmp_path / "n.docx", b"x")
-    assert not isinstance(caught.value, OutputLockedError) and "没有写入权限" in caught.value.message
+    assert not isinstance(caught.value, OutputLockedError) and "没有权限" in caught.value.message
     monkeypatch.setattr(atomic.tempfile, "mkstemp", real)
 
 

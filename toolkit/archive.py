@@ -44,7 +44,7 @@ from typing import Any
 
 from .atomic import remove_quietly, write_atomic
 from .count import stats_to_dict
-from .errors import OutputError, SnapshotError
+from .errors import OutputError, SnapshotError, os_reason
 from .files import open_regular, read_regular
 from .model import Ledger, Report, Stats
 from .names import HISTORY_DIR_NAME, INDEX_NAME, NOTICE_SUFFIX, PDF_SUFFIX
@@ -357,7 +357,7 @@ def archive_edited(history_dir: Path, target: Path, ledger: Path, *,
     try:
         content = read_regular(source)
     except OSError as exc:
-        raise OutputError(source, f"无法读取，未能存档（{exc.strerror or exc}）") from exc
+        raise OutputError(source, f"无法读取，未能存档（{os_reason(exc)}）") from exc
     now = now or datetime.now()
     folder = notice_history_dir(history_dir, target)
     data = {"format": FORMAT, "created": now.isoformat(timespec="microseconds"),
@@ -568,7 +568,7 @@ def restore_notice(history_dir: Path, ledger: Path, notice: Path, seq: int) -> t
     try:
         data = read_regular(record.archive)
     except OSError as exc:
-        raise SnapshotError(record.archive, f"存档无法读取（{exc.strerror or exc}）") from exc
+        raise SnapshotError(record.archive, f"存档无法读取（{os_reason(exc)}）") from exc
     checksum = hashlib.sha256(data).hexdigest()
     archived = None
     if notice.is_file() and sha256_of(notice) != checksum:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import tempfile
 from pathlib import Path
 
-from .errors import OutputError, OutputLockedError
+from .errors import OutputError, OutputLockedError, os_reason
 from .names import check_replaceable
 
 TEMP_PREFIX = ".~toolkit-"
@@ -26,7 +25,7 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(target, f"无法创建输出文件夹 {target.parent}（{_why(exc)}）") from exc
+        raise OutputError(target, f"无法创建输出文件夹 {target.parent}（{os_reason(exc)}）") from exc
     if not overwrite and (target.exists() or target.is_symlink()):
         raise OutputError(target, "文件已存在，为避免覆盖已停止；请换一个文件名")
     if overwrite:
@@ -34,7 +33,7 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
     try:
         fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=target.parent)
     except OSError as exc:
-        raise OutputError(target, f"无法在 {target.parent} 中写入（{_why(exc)}）") from exc
+        raise OutputError(target, f"无法在 {target.parent} 中写入（{os_reason(exc)}）") from exc
     temp = Path(temp_name)
     try:
         # mkstemp makes the file private (0600); a notice in a shared folder must stay readable
@@ -57,28 +56,18 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
             os.replace(temp, target)
     except PermissionError as exc:
         if _is_read_only(target.parent):
-            raise OutputError(target, f"输出文件夹不可写（{_why(exc)}）") from exc
+            raise OutputError(target, f"输出文件夹不可写（{os_reason(exc)}）") from exc
         raise OutputLockedError(
             target, "文件被占用（可能正在 Word/WPS/Excel 中打开），无法替换；请关闭后重试") from exc
     except OutputError:
         raise
     except OSError as exc:
-        raise OutputError(target, f"无法写入（{_why(exc)}）") from exc
+        raise OutputError(target, f"无法写入（{os_reason(exc)}）") from exc
     finally:
         with contextlib.suppress(OSError):
             temp.unlink()
     _fsync_dir(target.parent)
     return target
-
-
-_REASONS = {errno.ENOSPC: "磁盘空间已满", errno.EDQUOT: "磁盘配额已用完", errno.EROFS: "文件系统只读",
-            errno.EACCES: "没有写入权限", errno.EPERM: "没有写入权限",
-            errno.ENAMETOOLONG: "文件名过长", errno.ENOENT: "路径不存在"}
-
-
-def _why(exc: OSError) -> str:
-    """A Chinese reason for a failed write (out of space, read-only …)."""
-    return _REASONS.get(exc.errno or 0) or str(exc.strerror or exc)
 
 
 def _is_read_only(folder: Path) -> bool:

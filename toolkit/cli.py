@@ -153,7 +153,9 @@ def _run(call: Callable[[], Any]) -> ExitStatus | int:
         return 130
     except OSError as exc:  # the disk or the system refused: not a bug, not the ledger
         where = f"{_shown(exc.filename)}：" if exc.filename else ""
-        _fail(f"{where}无法读写（{exc.strerror or exc}）")
+        from .errors import os_reason
+
+        _fail(f"{where}无法读写（{os_reason(exc)}）")
         return ExitStatus.UNUSABLE
     except Exception as exc:
         _fail(crash_line(exc, log_crash(exc)))

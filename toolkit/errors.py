@@ -6,6 +6,7 @@ when a file cannot be used at all. Every message is one Chinese line naming the 
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -80,3 +81,25 @@ class RollupError(ToolkitError):
 
 class PdfConversionError(ToolkitError):
     """LibreOffice is missing or failed to convert the notice."""
+
+
+# Why a system call failed, in Chinese, for the common error numbers; the system's own text
+# (in English on most servers) only for the rare others.
+_OS_REASON_CN = {
+    getattr(errno, name): text for name, text in (
+        ("EACCES", "没有权限"), ("EPERM", "没有权限"), ("EROFS", "只读文件系统"),
+        ("ENOSPC", "磁盘空间已满或文件数已达上限"), ("EDQUOT", "超出磁盘配额"),
+        ("EISDIR", "同名的文件夹已存在"), ("ENOENT", "路径不存在"), ("EEXIST", "同名的文件已存在"),
+        ("ENOTDIR", "路径中有一部分不是文件夹"), ("EBUSY", "正被占用"),
+        ("EIO", "读写出错（磁盘或网络故障）"), ("ENAMETOOLONG", "文件名太长"), ("EINVAL", "不是普通文件或名称无效"),
+        ("ENXIO", "设备不可用"), ("ELOOP", "符号链接循环"), ("EMFILE", "打开的文件太多"),
+        ("ETIMEDOUT", "连接超时"), ("EHOSTDOWN", "服务器无响应"),
+    ) if hasattr(errno, name)
+}
+
+
+def os_reason(exc: BaseException) -> str:
+    """Why an OSError happened, in Chinese where the error number is a common one."""
+    if isinstance(exc, OSError) and exc.errno in _OS_REASON_CN:
+        return _OS_REASON_CN[exc.errno]
+    return str(getattr(exc, "strerror", None) or exc)

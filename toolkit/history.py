@@ -42,7 +42,7 @@ from .archive import records_for, snapshot_content
 from .archive import snapshot_rows as snapshot_rows
 from .archive import store_snapshot as store_snapshot
 from .codes import Code
-from .errors import SnapshotError
+from .errors import SnapshotError, os_reason
 from .model import DONE, IN_PROGRESS, INFO, NOT_DONE, WARNING, Finding, Ledger, Report, Stats
 from .names import HISTORY_DIR_NAME as HISTORY_DIR_NAME
 from .names import history_root as history_root
@@ -416,7 +416,7 @@ def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
     except OSError as exc:  # e.g. a history folder that cannot be listed
         return (Finding(
             code=Code.HISTORY_UNREADABLE, severity=WARNING, sheet="", cell="", column="", value="",
-            message=f"通报记录无法读取（{exc.strerror or exc}），未与上次通报比较"),)
+            message=f"通报记录无法读取（{os_reason(exc)}），未与上次通报比较"),)
     findings = [Finding(
         code=Code.HISTORY_UNREADABLE, severity=WARNING, sheet="", cell="", column="", value="", message=note)
                 for note in baseline.notes]

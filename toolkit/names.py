@@ -23,7 +23,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import OutputError, os_reason
 from .files import open_regular
 
 # ---------------------------------------------------------------- names
@@ -272,7 +272,7 @@ def check_replaceable(target: Path | str) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise OutputError(target, f"无法访问（{exc.strerror or exc}）") from exc
+        raise OutputError(target, f"无法访问（{os_reason(exc)}）") from exc
     if stat.S_ISDIR(mode):
         raise NotOursError(target, "这是一个文件夹，不能作为输出文件；请换一个文件名")
     if not stat.S_ISREG(mode):

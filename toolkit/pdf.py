@@ -25,7 +25,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from toolkit.atomic import write_atomic
-from toolkit.errors import OutputError, PdfConversionError, ToolkitError
+from toolkit.errors import OutputError, PdfConversionError, ToolkitError, os_reason
 
 __all__ = [
     "SOFFICE_ENV",
@@ -316,7 +316,7 @@ def convert_to_pdf(docx_path: Path, pdf_path: Path, timeout: float = 120) -> Non
     try:
         work = Path(tempfile.mkdtemp(prefix="toolkit-pdf-"))
     except OSError as exc:
-        raise PdfConversionError(docx_path, f"无法创建临时文件夹（{exc.strerror or exc}），"
+        raise PdfConversionError(docx_path, f"无法创建临时文件夹（{os_reason(exc)}），"
                                             "未生成 PDF") from exc
     conversion = _Conversion(work)
     with _active_lock:
@@ -326,13 +326,13 @@ def convert_to_pdf(docx_path: Path, pdf_path: Path, timeout: float = 120) -> Non
             data = _convert_in(conversion, exe, docx_path, timeout)
         except OSError as exc:  # the temporary folder: full disk, quota
             raise PdfConversionError(docx_path, f"转换 PDF 时无法写入临时文件夹 {work}"
-                                                f"（{exc.strerror or exc}）") from exc
+                                                f"（{os_reason(exc)}）") from exc
         try:
             write_atomic(pdf_path, data)  # the one atomic write: same mode as the .docx
         except ToolkitError:
             raise
         except OSError as exc:
-            raise OutputError(pdf_path, f"无法写入 PDF 文件：{exc.strerror or exc}") from exc
+            raise OutputError(pdf_path, f"无法写入 PDF 文件：{os_reason(exc)}") from exc
     finally:
         with _active_lock:
             _active.discard(conversion)

@@ -17,7 +17,7 @@ from xlsxwriter.exceptions import XlsxWriterException
 
 from .atomic import write_atomic
 from .discover import discover_ledgers
-from .errors import OutputError, RollupError, ToolkitError
+from .errors import OutputError, RollupError, ToolkitError, os_reason
 from .exit_status import ExitStatus
 from .history import last_snapshot_time
 from .model import Counts, format_percent
@@ -93,7 +93,7 @@ def rollup(folder: Path, *, history_dir: Path | None = None, today: date | None 
     try:
         discovery = discover_ledgers(folder)
     except OSError as exc:
-        raise RollupError(folder, f"无法读取文件夹（{exc.strerror or exc}）") from exc
+        raise RollupError(folder, f"无法读取文件夹（{os_reason(exc)}）") from exc
     ledgers = [p for p in discovery.ledgers if not is_stats_file(p) and p.resolve() not in skip]
     if not ledgers:
         raise RollupError(folder, "文件夹中没有台账（.xlsx、.xls、.et、.ods 等）")

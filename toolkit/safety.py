@@ -21,6 +21,7 @@ from .errors import (
     NotAWorkbookError,
     UnsafeXmlError,
     ZipBombError,
+    os_reason,
 )
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -49,7 +50,7 @@ def open_regular(path: Path) -> BinaryIO:
     except IsADirectoryError as exc:
         raise NotAWorkbookError(path, "这是一个文件夹，不是台账文件") from exc
     except OSError as exc:
-        raise NotAWorkbookError(path, f"无法打开文件（{exc.strerror or exc}）") from exc
+        raise NotAWorkbookError(path, f"无法打开文件（{os_reason(exc)}）") from exc
     try:
         _require_regular(path, os.fstat(fd).st_mode)  # replaced between stat and open
     except BaseException:
@@ -81,7 +82,7 @@ def check_workbook_file(path: Path, handle: BinaryIO | None = None) -> str:
         handle.seek(0)
         head = handle.read(512)
     except OSError as exc:
-        raise NotAWorkbookError(path, f"无法读取文件（{exc.strerror or exc}）") from exc
+        raise NotAWorkbookError(path, f"无法读取文件（{os_reason(exc)}）") from exc
     if size == 0:
         raise NotAWorkbookError(path, "文件是空的（0 字节），可能保存未完成")
     if head.startswith(OLE_MAGIC):

@@ -10,7 +10,6 @@ debounce rules are testable without sleeping: ``pop_due`` and ``next_wait`` only
 
 from __future__ import annotations
 
-import errno
 import math
 import threading
 import time
@@ -19,30 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import WatchError
+from .errors import os_reason as os_reason  # re-exported: the watcher's parts use it here
 
 Clock = Callable[[], float]
 
 # A wait longer than this is no debounce any more (and threading refuses waits past
 # threading.TIMEOUT_MAX): such a value is a typing slip, refused at once.
 MAX_DELAY_SECONDS = 3600.0
-
-
-_OS_REASON_CN = {
-    getattr(errno, name): text for name, text in (
-        ("EACCES", "没有权限"), ("EPERM", "没有权限"), ("EROFS", "只读文件系统"),
-        ("ENOSPC", "磁盘空间或文件数已满"), ("EDQUOT", "超出磁盘配额"),
-        ("EISDIR", "同名的文件夹已存在"), ("ENOENT", "路径不存在"),
-        ("ENOTDIR", "路径中有一部分不是文件夹"), ("EBUSY", "正被占用"),
-        ("EIO", "读写出错（磁盘或网络故障）"), ("ETIMEDOUT", "连接超时"), ("EHOSTDOWN", "服务器无响应"),
-    ) if hasattr(errno, name)
-}
-
-
-def os_reason(exc: BaseException) -> str:
-    """Why an OSError happened, in Chinese where the error number is a common one."""
-    if isinstance(exc, OSError) and exc.errno in _OS_REASON_CN:
-        return _OS_REASON_CN[exc.errno]
-    return str(getattr(exc, "strerror", None) or exc)
 
 
 class WatchSettingError(WatchError, ValueError):

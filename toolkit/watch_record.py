@@ -176,8 +176,8 @@ class StatusRecorder:
     def attach_log_file(self) -> None:
         """Log to ``toolkit.log`` in the output folder; WatchError naming it when impossible."""
         path = self.out_dir / LOG_NAME
-        if not is_regular_or_absent(path):  # a FIFO would block the open for ever
-            raise WatchError(path, f"日志文件 {path} 不是普通文件（命名管道、设备或文件夹），无法写入；"
+        if not is_regular_or_absent(path) and not path.is_dir():  # a FIFO would block the open
+            raise WatchError(path, f"无法写入日志文件 {path}：它不是普通文件（命名管道或设备）；"
                                    "请移走它或换一个输出文件夹")
         try:
             handler = _LogFileHandler(path, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS,
