@@ -212,3 +212,17 @@ def test_paths_outside_the_working_folder_are_relative_too(tmp_path, monkeypatch
     result = runner.invoke(app, ["build", ".", "-o", "../通报"])
     assert result.exit_code == 0, result.output
     assert f"..{os.sep}通报{os.sep}a.docx" in result.output and str(tmp_path) not in result.output
+
+
+def test_stats_says_which_sheet_it_counted(tmp_path):
+    from openpyxl import load_workbook
+
+    path = write_ledger(tmp_path / "a.xlsx")
+    wb = load_workbook(path)
+    copy = wb.copy_worksheet(wb["整改台账"])
+    copy.title = "2023年台账"
+    wb.move_sheet(copy, offset=-wb.index(copy))  # placed first, as Excel's Move or Copy does
+    wb.save(path)
+    result = runner.invoke(app, ["stats", str(path), "--json"])
+    assert "2023年台账" in result.stderr and "台账工作表" in result.stderr
+    assert json.loads(result.stdout)["total"] == 5

@@ -392,6 +392,10 @@ def stats(
     report = analyse(ledger, sheet=sheet)
     data = stats_to_dict(report.stats)
     code = _report_status(report)
+    # Which numbers these are: a second ledger sheet, or a ledger open in Excel, changes them.
+    for finding in report.warnings:
+        if finding.code in ("several_ledger_sheets", "ledger_open"):
+            _fail(f"警告：{finding.message}")
     if as_json:
         data["errors"] = len(report.errors)
         _json(data)
