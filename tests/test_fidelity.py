@@ -372,7 +372,7 @@ def test_core_properties_of_the_notice(seeds):
     before = datetime.now(timezone.utc) - timedelta(minutes=30)
     data = seeds[("004", False)]
     props = open_docx(data).core_properties
-    assert props.title == "中共攀枝花市文联党组 关于巡察集中整改进展情况的通报"
+    assert props.title == "中共攀枝花市文联党组关于巡察集中整改进展情况的通报"  # the title, not its layout
     assert props.author == props.last_modified_by == "中共攀枝花市文联党组"
     created = props.created.replace(tzinfo=timezone.utc) if props.created.tzinfo is None \
         else props.created
@@ -456,7 +456,7 @@ def test_title_override_and_every_heading_key(tmp_path):
                                            "三、已完成的整改事项", "四、长期整改任务", "五、下一步打算"]
     assert [t for t in by_style(doc, "GwBody") if t.startswith("（1）")]
     assert open_docx(render_notice(report, KIND_CENTRAL)).core_properties.title.startswith(
-        "中共攀枝花市文联党组 关于市委第一巡察组")
+        "中共攀枝花市文联党组关于市委第一巡察组")
 
 
 def test_defaults_without_overrides():

@@ -20,7 +20,7 @@ def set_notice_properties(document: Any, context: dict[str, Any], kind: str,
     """Core properties of the python-docx ``document`` for the notice ``context``."""
     now = (now or datetime.now(timezone.utc)).replace(microsecond=0)
     props = document.core_properties
-    props.title = " ".join(context["title_lines"])[:255]
+    props.title = "".join(context["title_lines"])[:255]  # one title: its lines are layout only
     author = (context.get("author") or context["issuer"])[:255]
     props.author = author
     props.last_modified_by = author
