@@ -11,16 +11,13 @@ Ledger text is written as plain strings (``xlsx_out``: never a formula, number o
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
-
-from xlsxwriter.exceptions import XlsxWriterException
+from typing import Any
 
 from .atomic import write_atomic
-from .errors import OutputError
 from .history import ADDED, DEADLINE_EXTENDED, KINDS_CN, REGRESSED, LedgerDiff, match_rows
 from .names import CHANGES
-from .xlsx_out import SheetWriter, WorkbookBytes, new_workbook
+from .xlsx_out import SheetWriter, WorkbookBytes, build_workbook
 
 SHEET_CHANGES = "变化"
 SHEET_VANISHED = "问题消失"
@@ -149,19 +146,14 @@ def changes_workbook(diff: LedgerDiff) -> WorkbookBytes:
 
     rows = snapshot_rows(diff.report.ledger)
     old_rows = list(diff.baseline.rows)
-    notes: list[str] = []
-    buffer = io.BytesIO()
-    try:
-        book = new_workbook(buffer, CHANGES)
+    def fill(book: Any, notes: list[str]) -> None:
         f = _Formats(book)
         _write_changes(SheetWriter(book.add_worksheet(SHEET_CHANGES), notes), f, diff, rows,
                        old_rows)
         _write_vanished(SheetWriter(book.add_worksheet(SHEET_VANISHED), notes), f, old_rows, rows)
         _write_legend(SheetWriter(book.add_worksheet(SHEET_LEGEND), notes), f, diff)
-        book.close()
-    except (XlsxWriterException, ValueError, TypeError, OSError) as exc:
-        raise OutputError(None, f"变化表无法生成（{exc}）") from exc
-    return WorkbookBytes(buffer.getvalue(), tuple(dict.fromkeys(notes)))
+
+    return build_workbook(CHANGES, "变化表", fill)
 
 
 def write_changes_book(diff: LedgerDiff, target: Path) -> WorkbookBytes:

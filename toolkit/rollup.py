@@ -8,16 +8,14 @@ marked 统计不完整; unusable ledgers add nothing to the totals.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
-
-from xlsxwriter.exceptions import XlsxWriterException
+from typing import Any
 
 from .atomic import write_atomic
 from .discover import discover_ledgers
-from .errors import OutputError, RollupError, ToolkitError, os_reason
+from .errors import RollupError, ToolkitError, os_reason
 from .exit_status import ExitStatus
 from .history import last_snapshot_time
 from .model import Counts, format_percent
@@ -34,7 +32,7 @@ from .stats_book import (
     status_bars,
     write_counts,
 )
-from .xlsx_out import new_workbook
+from .xlsx_out import build_workbook
 
 OK = "ok"
 INVALID = "invalid"  # has errors: counted, but incomplete
@@ -175,10 +173,7 @@ def table_rows(result: Rollup) -> list[list[str]]:
 
 def rollup_workbook(result: Rollup) -> WorkbookBytes:
     """The roll-up workbook in memory: the table, totals and a stacked bar chart per unit."""
-    notes: list[str] = []
-    buffer = io.BytesIO()
-    try:
-        book = new_workbook(buffer, SUMMARY)
+    def fill(book: Any, notes: list[str]) -> None:
         ws = book.add_worksheet(SHEET_NAME)
         sheet = SheetWriter(ws, notes)
         f = Formats(book)
@@ -217,10 +212,8 @@ def rollup_workbook(result: Rollup) -> WorkbookBytes:
             chart, _ = status_bars(book, "各单位整改进展", SHEET_NAME, header_row, first,
                                    total_row - 1, name_col=1, done_col=4, width=720)
             sheet.chart(total_row + 2 + len(result.notes), 0, chart)
-        book.close()
-    except (XlsxWriterException, ValueError, TypeError, OSError) as exc:
-        raise OutputError(None, f"汇总表无法生成（{exc}）") from exc
-    return WorkbookBytes(buffer.getvalue(), tuple(dict.fromkeys(notes)))
+
+    return build_workbook(SUMMARY, "汇总表", fill)
 
 
 def write_rollup(result: Rollup, target: Path) -> WorkbookBytes:

@@ -12,25 +12,21 @@ code is checked and turned into a Chinese note for the clerk.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter.exceptions import XlsxWriterException
-
 from .atomic import write_atomic
-from .errors import OutputError
 from .model import Counts, Problem, Report, round_amount
 from .names import STATS, STATS_SUFFIX
 from .names import stats_path_for as stats_path_for  # re-exported: callers find it here
 from .normalize import format_cn_date, is_overdue
-from .xlsx_out import TRUNCATION_MARK as TRUNCATION_MARK  # re-exported for the tests
+from .xlsx_out import TRUNCATION_MARK as TRUNCATION_MARK
 from .xlsx_out import WORKBOOK_OPTIONS as WORKBOOK_OPTIONS  # re-exported for rollup
 from .xlsx_out import SheetWriter as SheetWriter  # re-exported: the other workbooks use it
 from .xlsx_out import WorkbookBytes as WorkbookBytes
-from .xlsx_out import new_workbook
+from .xlsx_out import build_workbook  # re-exported for the tests
 
 SHEET_OVERVIEW = "总览"
 SHEET_OVERDUE = "逾期清单"
@@ -132,10 +128,7 @@ def stats_workbook(report: Report, *, when: datetime | None = None) -> WorkbookB
     stats, ledger = report.stats, report.ledger
     counted = [p for p in ledger.problems if p.status]  # the rows ``count`` counts
     when = when or datetime.now()
-    notes: list[str] = []
-    buffer = io.BytesIO()
-    try:
-        book = new_workbook(buffer, STATS)
+    def fill(book: Any, notes: list[str]) -> None:
         f = Formats(book)
         overview = SheetWriter(book.add_worksheet(SHEET_OVERVIEW), notes)
         _write_overview(book, overview, f, report, when)
@@ -143,10 +136,8 @@ def stats_workbook(report: Report, *, when: datetime | None = None) -> WorkbookB
                        [p for p in counted if is_overdue(p, stats.as_of)], stats.as_of)
         _write_long_term(SheetWriter(book.add_worksheet(SHEET_LONG_TERM), notes), f,
                          [p for p in counted if p.long_term])
-        book.close()
-    except (XlsxWriterException, ValueError, TypeError, OSError) as exc:
-        raise OutputError(None, f"统计表无法生成（{exc}）") from exc
-    return WorkbookBytes(buffer.getvalue(), tuple(dict.fromkeys(notes)))
+
+    return build_workbook(STATS, "统计表", fill)
 
 
 def _write_overview(book, sheet: SheetWriter, f: Formats, report: Report, when: datetime) -> None:

@@ -15,10 +15,13 @@ roll-up and the change workbook:
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from .errors import OutputError
 from .names import MARK_PROPERTY
 
 WORKBOOK_OPTIONS: dict[str, Any] = {
@@ -34,6 +37,23 @@ TRUNCATION_MARK = "…（超出 Excel 单元格长度上限，已截断）"
 # xlsxwriter writes each control character as a 7-unit escape and a literal "_xHHHH_" as
 # 13 units; Excel's limit applies to the decoded text, but stay below it in the file too.
 _ESCAPE_GROWTH = 7
+
+
+def build_workbook(kind: str, what: str, fill: Callable[[Any, list[str]], None]) -> WorkbookBytes:
+    """An in-memory workbook marked ``kind``, filled by ``fill(book, notes)``. xlsxwriter's
+    failures become one ``OutputError`` naming ``what`` (统计表, 汇总表 …); the notes of the
+    checked writes come back once each."""
+    from xlsxwriter.exceptions import XlsxWriterException  # deferred, as in new_workbook
+
+    notes: list[str] = []
+    buffer = io.BytesIO()
+    try:
+        book = new_workbook(buffer, kind)
+        fill(book, notes)
+        book.close()
+    except (XlsxWriterException, ValueError, TypeError, OSError) as exc:
+        raise OutputError(None, f"{what}无法生成（{exc}）") from exc
+    return WorkbookBytes(buffer.getvalue(), tuple(dict.fromkeys(notes)))
 
 
 def new_workbook(target: Any, kind: str):
