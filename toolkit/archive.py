@@ -37,6 +37,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ from .files import open_regular, read_regular
 from .model import Ledger, Report, Stats
 from .names import HISTORY_DIR_NAME, INDEX_NAME, NOTICE_SUFFIX, PDF_SUFFIX
 from .normalize import format_cn_date
+from .record_file import DIGEST_KEY, content_digest, read_digest, read_record, record_chunks
 
 FORMAT = "toolkit-history/1"
 STATE_FORMAT = "toolkit-notice-state/1"
@@ -182,6 +184,7 @@ class Snapshot:
     rows: tuple[dict, ...]  # ``snapshot_rows``
     seq: int = 0
     meta: dict | None = None  # notice, checksum, fingerprint … (None for older versions)
+    digest: str | None = None  # ``record_file.content_digest`` of stats and rows as recorded
 
     @property
     def label(self) -> str:
@@ -214,16 +217,46 @@ def _valid_row(row: Any) -> dict:
     return row
 
 
-def load_snapshot(path: Path) -> Snapshot:
-    """Read and validate one snapshot. ``SnapshotError`` for a missing, damaged or foreign file:
-    a snapshot is only used when every row has what the comparison reads."""
+# The fields a comparison reads (``history.diff_rows``): what ``load_snapshot(path, DIFF_FIELDS)``
+# keeps of each row, so that a 50,000-row baseline costs a fraction of its full rows.
+DIFF_FIELDS = ("row", "number", "problem", "status", "deadline", "deadline_text")
+ROW_FIELDS = ("row", "number", "category", "subcategory", "problem", "measures", "leader", "unit",
+              "deadline_text", "deadline", "progress", "status", "long_term", "flagged",
+              "done_date", "recovered_wan", "evidence", "remarks")
+
+
+class _BadRow(Exception):
+    """A row of a record without what the comparison reads."""
+
+
+def _row_reader(fields: tuple[str, ...]) -> Callable[[Any], dict]:
+    def read(row: Any) -> dict:
+        try:
+            _valid_row(row)
+        except (TypeError, ValueError) as exc:
+            raise _BadRow from exc
+        # Keys from one tuple: a row read line by line would otherwise hold its own key strings.
+        return {key: row[key] for key in fields if key in row}
+    return read
+
+
+def load_snapshot(path: Path, fields: tuple[str, ...] = ROW_FIELDS) -> Snapshot:
+    """Read and validate one snapshot, keeping ``fields`` of each row. ``SnapshotError`` for a
+    missing, damaged or foreign file: a snapshot is only used when every row has what the
+    comparison reads."""
     path = Path(path)
     try:
-        data = json.loads(read_regular(path).decode("utf-8"))
+        data = read_record(path, _row_reader(fields))
     except FileNotFoundError as exc:
         raise SnapshotError(path, "通报记录不存在") from exc
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise SnapshotError(path, "通报记录已损坏，无法读取") from exc
+    except _BadRow as exc:
+        raise SnapshotError(path, "通报记录内容不完整或格式无法识别") from exc
+    return _snapshot(path, data)
+
+
+def _snapshot(path: Path, data: Any) -> Snapshot:
     try:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError("format")
@@ -231,46 +264,84 @@ def load_snapshot(path: Path) -> Snapshot:
             raise ValueError("an archived edited notice has no snapshot")
         if not isinstance(data["rows"], list) or not isinstance(data["stats"], dict):
             raise TypeError("rows/stats")
-        rows = tuple(_valid_row(row) for row in data["rows"])
         created = datetime.fromisoformat(data["created"])
-        seq = data.get("seq", 0)
+        seq, digest = data.get("seq", 0), data.get(DIGEST_KEY)
         return Snapshot(path=path, created=created, ledger=str(data.get("ledger", "")),
-                        stats=dict(data["stats"]), rows=rows,
+                        stats=dict(data["stats"]), rows=tuple(data["rows"]),
                         seq=seq if isinstance(seq, int) else 0,
-                        meta={k: v for k, v in data.items() if k not in ("rows", "stats")})
+                        meta={k: v for k, v in data.items() if k not in ("rows", "stats")},
+                        digest=digest if isinstance(digest, str) else None)
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(path, "通报记录内容不完整或格式无法识别") from exc
 
 
+def record_stats(path: Path) -> dict:
+    """The statistics of a record, from its first line; ``SnapshotError`` as ``load_snapshot``."""
+    try:
+        data = read_record(path, rows=False)
+    except FileNotFoundError as exc:
+        raise SnapshotError(path, "通报记录不存在") from exc
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise SnapshotError(path, "通报记录已损坏，无法读取") from exc
+    return _snapshot(path, data).stats
+
+
+def recorded_digest(path: Path) -> str | None:
+    """The content checksum a record carries; None for records without one (older versions),
+    or when it cannot be read (loading it will say why)."""
+    try:
+        return read_digest(path)
+    except OSError:
+        return None
+
+
 # ---------------------------------------------------------------- content
 
-def snapshot_rows(ledger: Ledger) -> list[dict]:
-    """The normalised rows, as JSON values (dates ISO, amounts as decimal text)."""
-    return [{
-        "row": p.row,
-        "number": p.number,
-        "category": p.category,
-        "subcategory": p.subcategory,
-        "problem": p.problem,
-        "measures": p.measures,
-        "leader": p.leader,
-        "unit": p.unit,
-        "deadline_text": p.deadline_text,
-        "deadline": p.deadline.isoformat() if p.deadline else None,
-        "progress": p.progress,
-        "status": p.status,
-        "long_term": p.long_term,
-        "flagged": p.flagged,
-        "done_date": p.done_date.isoformat() if p.done_date else None,
-        "recovered_wan": str(p.recovered_wan) if p.recovered_wan is not None else None,
-        "evidence": p.evidence,
-        "remarks": p.remarks,
-    } for p in ledger.problems]
+def iter_snapshot_rows(ledger: Ledger, fields: tuple[str, ...] = ROW_FIELDS) -> Iterator[dict]:
+    """The normalised rows, one at a time, as JSON values (dates ISO, amounts as decimal text)."""
+    every = fields == ROW_FIELDS
+    for p in ledger.problems:
+        row = {
+            "row": p.row,
+            "number": p.number,
+            "category": p.category,
+            "subcategory": p.subcategory,
+            "problem": p.problem,
+            "measures": p.measures,
+            "leader": p.leader,
+            "unit": p.unit,
+            "deadline_text": p.deadline_text,
+            "deadline": p.deadline.isoformat() if p.deadline else None,
+            "progress": p.progress,
+            "status": p.status,
+            "long_term": p.long_term,
+            "flagged": p.flagged,
+            "done_date": p.done_date.isoformat() if p.done_date else None,
+            "recovered_wan": str(p.recovered_wan) if p.recovered_wan is not None else None,
+            "evidence": p.evidence,
+            "remarks": p.remarks,
+        }
+        yield row if every else {key: row[key] for key in fields}
+
+
+def snapshot_rows(ledger: Ledger, fields: tuple[str, ...] = ROW_FIELDS) -> list[dict]:
+    """``iter_snapshot_rows`` as a list."""
+    return list(iter_snapshot_rows(ledger, fields))
 
 
 def snapshot_content(ledger: Ledger, stats: Stats) -> tuple[list[dict], dict]:
     """(rows, statistics) exactly as a snapshot of this ledger would hold them."""
     return snapshot_rows(ledger), stats_to_dict(stats)
+
+
+def ledger_digest(ledger: Ledger, stats: Stats) -> str:
+    """The content checksum a snapshot of this ledger would carry, without holding its rows."""
+    return content_digest(stats_to_dict(stats), iter_snapshot_rows(ledger))
+
+
+def snapshot_digest(snapshot: Snapshot) -> str:
+    """The content checksum of a loaded snapshot (its own, or computed for older records)."""
+    return snapshot.digest or content_digest(snapshot.stats, snapshot.rows)
 
 
 # ---------------------------------------------------------------- storing
@@ -279,19 +350,18 @@ def _next_seq(folder: Path) -> int:
     return max((r.seq for r in list_records(folder)), default=0) + 1
 
 
-def _write_record(folder: Path, ledger: Path, data: dict, now: datetime, *,
-                  edited: bool = False) -> Path:
-    """Write a record under the next free number; raises ``OutputError``."""
+def _write_record(folder: Path, ledger: Path, header: dict, rows: Callable[[], Iterable[dict]],
+                  now: datetime, *, edited: bool = False) -> Path:
+    """Write a record under the next free number, its rows streamed (``record_file``);
+    raises ``OutputError``."""
     stem_time = now.strftime(_NAME_TIME)
     key = ledger_key(ledger)
     seq = _next_seq(folder)
     for _ in range(100):
         name = f"{seq:06d}-{stem_time}-{key}{'-edited' if edited else ''}.json"
-        data["seq"] = seq
-        # Compact: at 50,000 rows an indented text costs hundreds of MB more to build.
-        payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        header["seq"] = seq
         try:
-            return write_atomic(folder / name, payload, overwrite=False)
+            return write_atomic(folder / name, record_chunks(header, rows()), overwrite=False)
         except OutputError:
             if not (folder / name).exists():
                 raise
@@ -311,16 +381,16 @@ def store_record(report: Report, history_dir: Path, *, target: Path, written: Pa
     """
     written = Path(written or target)
     folder = notice_history_dir(history_dir, target)
-    rows, stats = snapshot_content(report.ledger, report.stats)
     now = now or datetime.now()
     checksum = hashlib.sha256(notice_data).hexdigest() if notice_data is not None else None
-    data = {
+    header = {
         "format": FORMAT, "created": now.isoformat(timespec="microseconds"),
         "ledger": report.ledger.path.name, "ledger_path": str(report.ledger.path),
         "notice": str(written), "target": str(target), "event": event,
-        "notice_sha256": checksum, "fingerprint": fingerprint, "stats": stats, "rows": rows,
+        "notice_sha256": checksum, "fingerprint": fingerprint, "stats": stats_to_dict(report.stats),
     }
-    record = _write_record(folder, report.ledger.path, data, now)
+    record = _write_record(folder, report.ledger.path, header,
+                           lambda: iter_snapshot_rows(report.ledger), now)
     if notice_data is not None:
         write_atomic(record.with_suffix(NOTICE_SUFFIX), notice_data, overwrite=False)
     if pdf is not None and pdf.is_file():
@@ -336,17 +406,23 @@ def store_record(report: Report, history_dir: Path, *, target: Path, written: Pa
 def store_snapshot(report: Report, history_dir: Path, *, notice: Path | None = None,
                    now: datetime | None = None) -> Path | None:
     """A snapshot only (no archived copy); None when identical to the latest one."""
-    rows, stats = snapshot_content(report.ledger, report.stats)
     target = Path(notice) if notice else Path(report.ledger.path.stem + NOTICE_SUFFIX)
     found = records_for(history_dir, report.ledger.path, target.name)
-    if found:
-        try:
-            latest = load_snapshot(found[-1].path)
-            if list(latest.rows) == rows and latest.stats == stats:
-                return None
-        except SnapshotError:
-            pass  # a damaged latest snapshot is simply followed by a good one
+    if found and same_content(found[-1].path, ledger_digest(report.ledger, report.stats)):
+        return None
     return store_record(report, history_dir, target=target, now=now)
+
+
+def same_content(record: Path, digest: str) -> bool:
+    """Whether ``record`` holds the content whose checksum is ``digest``. A record without a
+    checksum (older versions) is loaded to compute it; a damaged one is never the same."""
+    recorded = recorded_digest(record)
+    if recorded is not None:
+        return recorded == digest
+    try:
+        return snapshot_digest(load_snapshot(record)) == digest
+    except SnapshotError:
+        return False
 
 
 def archive_edited(history_dir: Path, target: Path, ledger: Path, *,
@@ -363,8 +439,8 @@ def archive_edited(history_dir: Path, target: Path, ledger: Path, *,
     data = {"format": FORMAT, "created": now.isoformat(timespec="microseconds"),
             "ledger": Path(ledger).name, "ledger_path": str(ledger), "notice": str(source),
             "target": str(target), "event": EDITED,
-            "notice_sha256": hashlib.sha256(content).hexdigest(), "rows": [], "stats": {}}
-    record = _write_record(folder, Path(ledger), data, now, edited=True)
+            "notice_sha256": hashlib.sha256(content).hexdigest(), "stats": {}}
+    record = _write_record(folder, Path(ledger), data, list, now, edited=True)
     write_atomic(record.with_suffix(NOTICE_SUFFIX), content, overwrite=False)
     return record
 
@@ -524,7 +600,7 @@ def history_entries(history_dir: Path, ledger: Path, notice: Path) -> list[Histo
         counts = None
         if not record.edited:
             try:
-                stats = load_snapshot(record.path).stats
+                stats = record_stats(record.path)
                 counts = {"total": stats.get("total"), **dict(stats.get("counts") or {})}
             except (SnapshotError, AttributeError, TypeError, ValueError):
                 counts = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from .errors import OutputError, OutputLockedError, os_reason
@@ -14,8 +15,11 @@ TEMP_PREFIX = ".~toolkit-"
 TEMP_SUFFIX = ".tmp"
 
 
-def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
+def write_atomic(target: Path, data: bytes | Iterable[bytes], *, overwrite: bool = True) -> Path:
     """Write ``data`` to a temp file beside ``target``, fsync it, then ``os.replace`` it in.
+
+    ``data`` is the bytes, or an iterable of chunks (a large file written as it is made,
+    never held whole in memory).
 
     An existing ``target`` is only ever replaced when the toolkit wrote it
     (``names.check_replaceable``): a ledger or a person's file is refused with
@@ -41,7 +45,8 @@ def write_atomic(target: Path, data: bytes, *, overwrite: bool = True) -> Path:
         with contextlib.suppress(OSError):
             os.chmod(temp, _mode_for(target))
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                handle.write(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         if not overwrite:

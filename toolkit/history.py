@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
+from .archive import DIFF_FIELDS, ROW_FIELDS, ledger_digest, recorded_digest, records_for, snapshot_digest
+
 # Storage (where snapshots live, how they are named, validated and archived) is archive.py;
 # the names below are re-exported so callers keep importing them from here.
 from .archive import FORMAT as FORMAT
@@ -38,7 +40,6 @@ from .archive import Snapshot as Snapshot
 from .archive import last_snapshot_time as last_snapshot_time
 from .archive import list_snapshots as list_snapshots
 from .archive import load_snapshot as load_snapshot
-from .archive import records_for, snapshot_content
 from .archive import snapshot_rows as snapshot_rows
 from .archive import store_snapshot as store_snapshot
 from .codes import Code
@@ -81,27 +82,34 @@ class Baseline:
     snapshot: Snapshot | None  # None: nothing to compare with
     same_as_latest: bool  # the ledger equals the latest snapshot, so an older one was taken
     notes: tuple[str, ...] = ()  # damaged snapshots that were skipped
-    latest: Snapshot | None = None  # the newest readable snapshot equal to the ledger
+    latest: Path | None = None  # the newest record equal to the ledger
 
 
-def find_baseline(history_dir: Path, ledger: Ledger, content: tuple[list[dict], dict],
-                  notice: Path | str | None = None) -> Baseline:
-    """The latest snapshot whose content differs from ``content`` (see the module docstring).
+def find_baseline(history_dir: Path, ledger: Ledger, digest: str,
+                  notice: Path | str | None = None, fields: tuple[str, ...] = ROW_FIELDS) -> Baseline:
+    """The latest snapshot whose content differs from the ledger's (``digest``, see
+    ``archive.ledger_digest``; the module docstring says why), with ``fields`` of its rows.
 
+    Records equal to the ledger are told by the checksum they carry, without reading their rows.
     A snapshot that cannot be read or does not validate is skipped with a note naming it.
     """
-    rows, stats = content
     notes: list[str] = []
-    same: Snapshot | None = None
+    same: Path | None = None
     for _, path in reversed(list_snapshots(history_dir, ledger.path, notice)):
+        recorded = recorded_digest(path)
+        if recorded == digest:
+            same = same or path
+            continue
         try:
-            snapshot = load_snapshot(path)
+            # Older records carry no checksum: their whole rows give it.
+            snapshot = load_snapshot(path, fields if recorded else ROW_FIELDS)
         except SnapshotError as exc:
             notes.append(f"{exc.message}，已跳过")
             continue
-        if list(snapshot.rows) != rows or snapshot.stats != stats:
-            return Baseline(snapshot, same is not None, tuple(notes), same)
-        same = same or snapshot
+        if recorded is None and snapshot_digest(snapshot) == digest:
+            same = same or path
+            continue
+        return Baseline(snapshot, same is not None, tuple(notes), same)
     return Baseline(None, same is not None, tuple(notes), same)
 
 
@@ -383,20 +391,20 @@ def diff_report(report: Report, history_dir: Path, *, against: str | None = None
     (``pipeline.diff_ledger`` reads the ledger first.)
     """
     ledger = report.ledger.path
-    content = snapshot_content(report.ledger, report.stats)
     if against is not None:
         baseline = Baseline(resolve_against(history_dir, ledger, against, notice), False)
     else:
-        baseline = find_baseline(history_dir, report.ledger, content, notice)
+        baseline = find_baseline(history_dir, report.ledger, ledger_digest(report.ledger, report.stats),
+                                 notice)
         if baseline.snapshot is None and baseline.latest is not None:
             # Only records identical to the ledger: compare with the latest, nothing changed.
-            baseline = Baseline(baseline.latest, False, baseline.notes)
+            baseline = Baseline(load_snapshot(baseline.latest), False, baseline.notes)
         elif baseline.snapshot is None:
             raise SnapshotError(ledger, "还没有生成过通报（没有通报记录），无法比较；"
                                         "先运行 toolkit build 或 toolkit render")
     snapshot = baseline.snapshot
     assert snapshot is not None  # every branch above found one or raised
-    return LedgerDiff(report, snapshot, diff_rows(snapshot.rows, content[0]),
+    return LedgerDiff(report, snapshot, diff_rows(snapshot.rows, snapshot_rows(report.ledger)),
                       baseline.same_as_latest, baseline.notes)
 
 
@@ -410,9 +418,8 @@ def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
     """
     if not list_snapshots(history_dir, ledger.path, notice):
         return ()  # no notice yet: nothing to compare, and no need to build the rows
-    content = snapshot_content(ledger, stats)
     try:
-        baseline = find_baseline(history_dir, ledger, content, notice)
+        baseline = find_baseline(history_dir, ledger, ledger_digest(ledger, stats), notice, DIFF_FIELDS)
     except OSError as exc:  # e.g. a history folder that cannot be listed
         return (Finding(
             code=Code.HISTORY_UNREADABLE, severity=WARNING, sheet="", cell="", column="", value="",
@@ -423,7 +430,7 @@ def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
     if baseline.snapshot is None:
         return tuple(findings)
     problems_by_row = {p.row: p for p in ledger.problems}
-    for change in diff_rows(baseline.snapshot.rows, content[0]):
+    for change in diff_rows(baseline.snapshot.rows, snapshot_rows(ledger, DIFF_FIELDS)):
         if change.severity != WARNING:
             continue
         problem = problems_by_row.get(change.row) if change.row is not None else None

@@ -1,0 +1,128 @@
+"""The layout of a history record file: one JSON object that can be read a part at a time.
+
+A record (see archive.py) is written so that its parts sit on lines of their own::
+
+    {"format":"toolkit-history/1",…,"stats":{…},"rows":[
+    {"category":"…","deadline":"2024-12-31",…,"row":5,…},
+    …
+    ],"content_sha256":"9f2c…"}
+
+At 50,000 rows a record is 50–80 MB; held as one text, then as bytes, then parsed, it set the
+toolkit's peak memory. Laid out like this it is written a row at a time, ``toolkit history``
+reads only the first line, a comparison reads the rows one line at a time, and "is this record
+the ledger as it is now?" is answered by the checksum on the last line (``content_digest``:
+the statistics and every row, each serialised one canonical way, sorted keys). Any JSON reader
+still reads the whole file as one object; a record in another layout (older versions wrote one
+line; someone may reformat a file) is read whole, as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from .files import open_regular
+
+ROWS_KEY = "rows"
+DIGEST_KEY = "content_sha256"
+_ROWS_OPEN = b'"rows":['
+_TAIL_BYTES = 4096  # the last line: "],"content_sha256":"<64 hex digits>"}"
+_BATCH_ROWS = 256  # rows per chunk handed to the writer (fewer, larger writes)
+
+
+def _canonical(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def content_digest(stats: dict, rows: Iterable[dict]) -> str:
+    """The checksum of a record's content: the statistics, then every row, canonically."""
+    digest = hashlib.sha256(_canonical(stats))
+    for row in rows:
+        digest.update(b"\n")
+        digest.update(_canonical(row))
+    return digest.hexdigest()
+
+
+def record_chunks(header: dict, rows: Iterable[dict]) -> Iterator[bytes]:
+    """The bytes of a record, a batch of rows at a time. ``header`` holds everything but the
+    rows, ``"stats"`` included; the checksum of ``content_digest`` is computed on the way."""
+    head = {key: value for key, value in header.items() if key not in (ROWS_KEY, DIGEST_KEY)}
+    head[ROWS_KEY] = []
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    yield text[:-2] + b"\n"  # '…"rows":[]}' without its closing ']}'
+    digest = hashlib.sha256(_canonical(header.get("stats", {})))
+    batch: list[bytes] = []
+    separator = b""
+    for row in rows:
+        line = _canonical(row)
+        digest.update(b"\n")
+        digest.update(line)
+        batch += (separator, line)
+        separator = b",\n"
+        if len(batch) >= 2 * _BATCH_ROWS:
+            yield b"".join(batch)
+            batch = []
+    end = {DIGEST_KEY: digest.hexdigest()}
+    yield (b"".join(batch) + (b"\n]," if separator else b"],")
+           + json.dumps(end, separators=(",", ":")).encode("ascii")[1:] + b"\n")
+
+
+def read_digest(path: Path | str) -> str | None:
+    """The content checksum on a record's last line; None when the record has none (another
+    layout). Raises ``OSError`` when the file cannot be read."""
+    with open_regular(path) as handle:
+        size = handle.seek(0, 2)
+        handle.seek(max(0, size - _TAIL_BYTES))
+        tail = handle.read().rstrip(b"\r\n ")
+    if b"\n" not in tail and size > _TAIL_BYTES:
+        return None  # the end of one long line: another layout
+    line = tail.rsplit(b"\n", 1)[-1]
+    if not line.startswith(b"],"):
+        return None
+    try:
+        found = json.loads(b"{" + line[2:])
+    except ValueError:
+        return None
+    value = found.get(DIGEST_KEY) if isinstance(found, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def read_record(path: Path | str, row_hook: Callable[[Any], dict] | None = None, *,
+                rows: bool = True) -> dict:
+    """The record as a dict; each row passed through ``row_hook`` as it is read (to check it and
+    keep only what is needed); without ``rows``, just the first line's part (rows empty).
+    Raises ``OSError`` and ``ValueError`` (``UnicodeDecodeError``, ``RecursionError`` too)."""
+    hook = row_hook or (lambda row: row)
+    with open_regular(path) as handle:
+        first = handle.readline().rstrip(b"\r\n")
+        if first.endswith(_ROWS_OPEN):
+            try:
+                return _read_lines(first, handle, hook, rows)
+            except ValueError:
+                pass  # not the line layout after all (a file someone edited): read it whole
+        handle.seek(0)
+        data = json.loads(handle.read())
+    if isinstance(data, dict) and isinstance(data.get(ROWS_KEY), list):
+        data[ROWS_KEY] = [hook(row) for row in data[ROWS_KEY]] if rows else []
+    return data
+
+
+def _read_lines(first: bytes, handle: BinaryIO, hook: Callable[[Any], dict], rows: bool) -> dict:
+    data = json.loads(first + b"]}")
+    if not isinstance(data, dict) or not rows:
+        return data
+    found: list[dict] = []
+    for raw in handle:
+        line = raw.rstrip(b"\r\n")
+        if line.startswith(b"]"):
+            end = json.loads(b"{" + line[2:]) if line.startswith(b"],") else {}
+            if not isinstance(end, dict) or line[:2] not in (b"],", b"]}"):
+                raise ValueError("record end")
+            data.update({key: value for key, value in end.items() if key != ROWS_KEY})
+            data[ROWS_KEY] = found
+            return data
+        found.append(hook(json.loads(line[:-1] if line.endswith(b",") else line)))
+    raise ValueError("record ends before its rows do")
