@@ -37,8 +37,9 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ from .files import open_regular, read_regular
 from .model import Ledger, Report, Stats
 from .names import HISTORY_DIR_NAME, INDEX_NAME, NOTICE_SUFFIX, PDF_SUFFIX
 from .normalize import format_cn_date
-from .record_file import DIGEST_KEY, content_digest, read_digest, read_record, record_chunks
+from .record_file import DIGEST_KEY, Content, content_of, keep_row, read_digest, read_record, record_chunks
 
 FORMAT = "toolkit-history/1"
 STATE_FORMAT = "toolkit-notice-state/1"
@@ -184,7 +185,10 @@ class Snapshot:
     rows: tuple[dict, ...]  # ``snapshot_rows``
     seq: int = 0
     meta: dict | None = None  # notice, checksum, fingerprint … (None for older versions)
-    digest: str | None = None  # ``record_file.content_digest`` of stats and rows as recorded
+    digest: str | None = None  # ``record_file.content_of`` stats and rows, as recorded
+    # Rows that were asked to be left out and were (``load_snapshot``'s ``leave_out``): their
+    # keys (``record_file.row_key``), each as often as left out. Not in ``rows``.
+    left_out: Counter[bytes] = field(default_factory=Counter)
 
     @property
     def label(self) -> str:
@@ -240,20 +244,26 @@ def _row_reader(fields: tuple[str, ...]) -> Callable[[Any], dict]:
     return read
 
 
-def load_snapshot(path: Path, fields: tuple[str, ...] = ROW_FIELDS) -> Snapshot:
-    """Read and validate one snapshot, keeping ``fields`` of each row. ``SnapshotError`` for a
-    missing, damaged or foreign file: a snapshot is only used when every row has what the
-    comparison reads."""
+def load_snapshot(path: Path, fields: tuple[str, ...] = ROW_FIELDS, *,
+                  leave_out: Counter[bytes] | None = None) -> Snapshot:
+    """Read and validate one snapshot, keeping ``fields`` of each row, and leaving out rows
+    whose keys are in ``leave_out`` (rows known to be unchanged: see ``Snapshot.left_out``).
+    ``SnapshotError`` for a missing, damaged or foreign file: a snapshot is only used when
+    every row has what the comparison reads."""
     path = Path(path)
+    remaining = Counter(leave_out) if leave_out else None
     try:
-        data = read_record(path, _row_reader(fields))
+        data = read_record(path, _row_reader(fields), leave_out=remaining)
     except FileNotFoundError as exc:
         raise SnapshotError(path, "通报记录不存在") from exc
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise SnapshotError(path, "通报记录已损坏，无法读取") from exc
     except _BadRow as exc:
         raise SnapshotError(path, "通报记录内容不完整或格式无法识别") from exc
-    return _snapshot(path, data)
+    snapshot = _snapshot(path, data)
+    if leave_out and remaining is not None:
+        snapshot = replace(snapshot, left_out=leave_out - remaining)
+    return snapshot
 
 
 def _snapshot(path: Path, data: Any) -> Snapshot:
@@ -334,14 +344,24 @@ def snapshot_content(ledger: Ledger, stats: Stats) -> tuple[list[dict], dict]:
     return snapshot_rows(ledger), stats_to_dict(stats)
 
 
-def ledger_digest(ledger: Ledger, stats: Stats) -> str:
-    """The content checksum a snapshot of this ledger would carry, without holding its rows."""
-    return content_digest(stats_to_dict(stats), iter_snapshot_rows(ledger))
+def ledger_content(ledger: Ledger, stats: Stats) -> Content:
+    """The content checksum a snapshot of this ledger would carry, and its rows' keys, without
+    holding its rows."""
+    return content_of(stats_to_dict(stats), iter_snapshot_rows(ledger))
+
+
+def leave_out_rows(snapshot: Snapshot, keys: Counter[bytes], fields: tuple[str, ...]) -> Snapshot:
+    """A whole loaded snapshot as ``load_snapshot(…, fields, leave_out=keys)`` would have read it
+    (for records of older versions, which must be read whole to be compared)."""
+    remaining = Counter(keys)
+    rows = tuple({key: row[key] for key in fields if key in row}
+                 for row in snapshot.rows if keep_row(row, remaining))
+    return replace(snapshot, rows=rows, left_out=keys - remaining)
 
 
 def snapshot_digest(snapshot: Snapshot) -> str:
-    """The content checksum of a loaded snapshot (its own, or computed for older records)."""
-    return snapshot.digest or content_digest(snapshot.stats, snapshot.rows)
+    """The content checksum of a whole loaded snapshot (its own, or computed for older records)."""
+    return snapshot.digest or content_of(snapshot.stats, snapshot.rows).digest
 
 
 # ---------------------------------------------------------------- storing
@@ -408,7 +428,7 @@ def store_snapshot(report: Report, history_dir: Path, *, notice: Path | None = N
     """A snapshot only (no archived copy); None when identical to the latest one."""
     target = Path(notice) if notice else Path(report.ledger.path.stem + NOTICE_SUFFIX)
     found = records_for(history_dir, report.ledger.path, target.name)
-    if found and same_content(found[-1].path, ledger_digest(report.ledger, report.stats)):
+    if found and same_content(found[-1].path, ledger_content(report.ledger, report.stats).digest):
         return None
     return store_record(report, history_dir, target=target, now=now)
 

@@ -11,6 +11,10 @@ stay visible in ``check`` and ``diff`` until the ledger is edited again.
 How rows of the two versions are matched (a problem must never vanish unnoticed, so a doubtful
 pair is left unmatched, which reports it as vanished plus added, rather than hiding it):
 
+0. Identical rows: 序号, problem text, status and deadline all equal, wherever the rows sit,
+   in ledger order. A row pasted twice is then one unchanged problem and one added, not an
+   edit of the old one. (``check`` and ``build`` leave rows equal in every value out of the
+   comparison before it starts, see ``Snapshot.left_out``; this step pairs them the same way.)
 1. Same problem text (compared after NFKC, without white space and trailing punctuation): the
    same problem, whatever its 序号. Inserting or deleting a row renumbers everything below it;
    matching text first keeps that from turning into a cascade of false changes. When several
@@ -26,12 +30,21 @@ pair is left unmatched, which reports it as vanished plus added, rather than hid
 from __future__ import annotations
 
 import difflib
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 
-from .archive import DIFF_FIELDS, ROW_FIELDS, ledger_digest, recorded_digest, records_for, snapshot_digest
+from .archive import (
+    DIFF_FIELDS,
+    ROW_FIELDS,
+    iter_snapshot_rows,
+    leave_out_rows,
+    ledger_content,
+    recorded_digest,
+    records_for,
+    snapshot_digest,
+)
 
 # Storage (where snapshots live, how they are named, validated and archived) is archive.py;
 # the names below are re-exported so callers keep importing them from here.
@@ -48,6 +61,7 @@ from .model import DONE, IN_PROGRESS, INFO, NOT_DONE, WARNING, Finding, Ledger, 
 from .names import HISTORY_DIR_NAME as HISTORY_DIR_NAME
 from .names import history_root as history_root
 from .normalize import format_cn_date, parse_day, status_key
+from .record_file import Content
 
 SAME_NUMBER_SIMILARITY = 0.5
 RENUMBERED_SIMILARITY = 0.75
@@ -85,30 +99,37 @@ class Baseline:
     latest: Path | None = None  # the newest record equal to the ledger
 
 
-def find_baseline(history_dir: Path, ledger: Ledger, digest: str,
-                  notice: Path | str | None = None, fields: tuple[str, ...] = ROW_FIELDS) -> Baseline:
-    """The latest snapshot whose content differs from the ledger's (``digest``, see
-    ``archive.ledger_digest``; the module docstring says why), with ``fields`` of its rows.
+def find_baseline(history_dir: Path, ledger: Ledger, content: Content,
+                  notice: Path | str | None = None, fields: tuple[str, ...] = ROW_FIELDS, *,
+                  leave_unchanged: bool = False) -> Baseline:
+    """The latest snapshot whose content differs from the ledger's (``content``, see
+    ``archive.ledger_content``; the module docstring says why), with ``fields`` of its rows.
+    With ``leave_unchanged``, rows equal to one of the ledger's are left out of it (see
+    ``Snapshot.left_out``): a rebuild after a few edits then holds only the rows edited.
 
     Records equal to the ledger are told by the checksum they carry, without reading their rows.
     A snapshot that cannot be read or does not validate is skipped with a note naming it.
     """
     notes: list[str] = []
     same: Path | None = None
+    keys = Counter(content.row_keys) if leave_unchanged else None
     for _, path in reversed(list_snapshots(history_dir, ledger.path, notice)):
         recorded = recorded_digest(path)
-        if recorded == digest:
+        if recorded == content.digest:
             same = same or path
             continue
         try:
             # Older records carry no checksum: their whole rows give it.
-            snapshot = load_snapshot(path, fields if recorded else ROW_FIELDS)
+            snapshot = (load_snapshot(path, fields, leave_out=keys) if recorded
+                        else load_snapshot(path))
         except SnapshotError as exc:
             notes.append(f"{exc.message}，已跳过")
             continue
-        if recorded is None and snapshot_digest(snapshot) == digest:
-            same = same or path
-            continue
+        if recorded is None:
+            if snapshot_digest(snapshot) == content.digest:
+                same = same or path
+                continue
+            snapshot = leave_out_rows(snapshot, keys or Counter(), fields)
         return Baseline(snapshot, same is not None, tuple(notes), same)
     return Baseline(None, same is not None, tuple(notes), same)
 
@@ -250,17 +271,35 @@ def _likely_pairs(keys_old: dict[int, str], keys_new: dict[int, str],
     return pairs
 
 
-def match_rows(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
-    """Pairs (old index, new index) of the same problem; see the module docstring."""
-    pairs: list[tuple[int, int]] = []
-    old_left, new_left = set(range(len(old))), set(range(len(new)))
+def _identical_pairs(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
+    """0. Rows with every compared value equal (wherever they sit), in ledger order."""
+    def same(row: dict) -> tuple:
+        return tuple(row.get(key) for key in DIFF_FIELDS if key != "row")
+    news: dict[tuple, deque[int]] = defaultdict(deque)
+    for j, row in enumerate(new):
+        news[same(row)].append(j)
+    pairs = []
+    for i, row in enumerate(old):
+        found = news.get(same(row))
+        if found:
+            pairs.append((i, found.popleft()))
+    return pairs
+
+
+def match_rows(old: list[dict], new: list[dict],
+               unchanged_numbers: Counter[str] | None = None) -> list[tuple[int, int]]:
+    """Pairs (old index, new index) of the same problem; see the module docstring.
+    ``unchanged_numbers``: 序号 of rows left out of both lists, equal in both versions."""
+    pairs = _identical_pairs(old, new)
+    old_left = set(range(len(old))) - {i for i, _ in pairs}
+    new_left = set(range(len(new))) - {j for _, j in pairs}
 
     # 1. Same text.
     by_text: dict[str, list[int]] = defaultdict(list)
-    for j in range(len(new)):
+    for j in sorted(new_left):
         by_text[_text_key(new[j]["problem"])].append(j)
     groups: dict[str, list[int]] = defaultdict(list)
-    for i in range(len(old)):
+    for i in sorted(old_left):
         groups[_text_key(old[i]["problem"])].append(i)
     for key, olds in groups.items():
         news = by_text.get(key, [])
@@ -283,7 +322,7 @@ def match_rows(old: list[dict], new: list[dict]) -> list[tuple[int, int]]:
     # a row renumbered after a deletion goes to its own edited text, not to whatever row now
     # carries its old 序号.
     def unique_numbers(rows: list[dict], left: set[int]) -> dict[str, int]:
-        seen = Counter(r["number"] for r in rows if r["number"])
+        seen = Counter(r["number"] for r in rows if r["number"]) + (unchanged_numbers or Counter())
         return {rows[k]["number"]: k for k in left
                 if rows[k]["number"] and seen[rows[k]["number"]] == 1}
 
@@ -320,10 +359,12 @@ def _deadline_later(before: dict, after: dict) -> bool:
     return date.fromisoformat(after["deadline"]) > date.fromisoformat(before["deadline"])
 
 
-def diff_rows(old: list[dict] | tuple[dict, ...], new: list[dict] | tuple[dict, ...]) -> tuple[Change, ...]:
-    """Every change from ``old`` rows to ``new`` rows (both as ``snapshot_rows`` gives them)."""
+def diff_rows(old: list[dict] | tuple[dict, ...], new: list[dict] | tuple[dict, ...],
+              unchanged_numbers: Counter[str] | None = None) -> tuple[Change, ...]:
+    """Every change from ``old`` rows to ``new`` rows (both as ``snapshot_rows`` gives them,
+    without the rows found unchanged, whose 序号 are ``unchanged_numbers``)."""
     old, new = list(old), list(new)
-    pairs = match_rows(old, new)
+    pairs = match_rows(old, new, unchanged_numbers)
     changes: list[Change] = []
     matched_old = {i for i, _ in pairs}
     matched_new = {j for _, j in pairs}
@@ -394,7 +435,7 @@ def diff_report(report: Report, history_dir: Path, *, against: str | None = None
     if against is not None:
         baseline = Baseline(resolve_against(history_dir, ledger, against, notice), False)
     else:
-        baseline = find_baseline(history_dir, report.ledger, ledger_digest(report.ledger, report.stats),
+        baseline = find_baseline(history_dir, report.ledger, ledger_content(report.ledger, report.stats),
                                  notice)
         if baseline.snapshot is None and baseline.latest is not None:
             # Only records identical to the ledger: compare with the latest, nothing changed.
@@ -410,6 +451,29 @@ def diff_report(report: Report, history_dir: Path, *, against: str | None = None
 
 # ---------------------------------------------------------------- warnings for check / build
 
+def changes_since(snapshot: Snapshot, ledger: Ledger, content: Content) -> tuple[Change, ...]:
+    """``diff_rows`` from ``snapshot`` to ``ledger`` (its ``content``), for a snapshot loaded
+    with some rows left out as unchanged: the ledger's equal rows are left out too."""
+    rows, unchanged_numbers = _rows_left(ledger, content, snapshot.left_out)
+    return diff_rows(snapshot.rows, rows, unchanged_numbers)
+
+
+def _rows_left(ledger: Ledger, content: Content, left_out: Counter[bytes]) -> tuple[list[dict], Counter[str]]:
+    """The ledger's rows (``DIFF_FIELDS``) but those left out of the baseline as unchanged, and
+    the 序号 of the rows left out (which still count when telling whether a 序号 is unique)."""
+    remaining = Counter(left_out)
+    rows: list[dict] = []
+    numbers: Counter[str] = Counter()
+    for row, key in zip(iter_snapshot_rows(ledger, DIFF_FIELDS), content.row_keys):
+        if remaining[key] > 0:
+            remaining[key] -= 1
+            if row["number"]:
+                numbers[row["number"]] += 1
+        else:
+            rows.append(row)
+    return rows, numbers
+
+
 def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
                      notice: Path | str | None = None) -> tuple[Finding, ...]:
     """Regressions, silent extensions and vanished problems since the last notice, as warnings.
@@ -418,8 +482,9 @@ def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
     """
     if not list_snapshots(history_dir, ledger.path, notice):
         return ()  # no notice yet: nothing to compare, and no need to build the rows
+    content = ledger_content(ledger, stats)
     try:
-        baseline = find_baseline(history_dir, ledger, ledger_digest(ledger, stats), notice, DIFF_FIELDS)
+        baseline = find_baseline(history_dir, ledger, content, notice, DIFF_FIELDS, leave_unchanged=True)
     except OSError as exc:  # e.g. a history folder that cannot be listed
         return (Finding(
             code=Code.HISTORY_UNREADABLE, severity=WARNING, sheet="", cell="", column="", value="",
@@ -430,7 +495,7 @@ def history_findings(ledger: Ledger, stats: Stats, history_dir: Path,
     if baseline.snapshot is None:
         return tuple(findings)
     problems_by_row = {p.row: p for p in ledger.problems}
-    for change in diff_rows(baseline.snapshot.rows, snapshot_rows(ledger, DIFF_FIELDS)):
+    for change in changes_since(baseline.snapshot, ledger, content):
         if change.severity != WARNING:
             continue
         problem = problems_by_row.get(change.row) if change.row is not None else None

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -37,18 +39,57 @@ def _canonical(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
-def content_digest(stats: dict, rows: Iterable[dict]) -> str:
-    """The checksum of a record's content: the statistics, then every row, canonically."""
+def _row_parts(row: dict) -> tuple[bytes, bytes]:
+    """(the row's line, its content without the worksheet row): ``{"row":7,`` then the other
+    fields in sorted order, so that the content of a row is a slice of its line."""
+    rest = _canonical({key: value for key, value in row.items() if key != "row"})
+    number = row.get("row")
+    if not isinstance(number, int) or isinstance(number, bool):
+        return _canonical(row), rest
+    return (b'{"row":%d' % number) + (b"," + rest[1:] if len(rest) > 2 else b"}"), rest
+
+
+def row_key(row: dict) -> bytes:
+    """What a row says, wherever it sits (its worksheet row left out): a row moved down by a
+    row inserted above it keeps its key."""
+    return _key(_row_parts(row)[1])
+
+
+def _key(content: bytes) -> bytes:
+    return hashlib.blake2b(content, digest_size=16).digest()
+
+
+def _line_key(line: bytes) -> bytes | None:
+    """``row_key`` of a row from its line, without parsing it; None for a line not laid out so."""
+    if not line.startswith(b'{"row":'):
+        return None
+    comma = line.find(b",", 7)
+    return _key(b"{" + line[comma + 1:]) if comma > 0 else None
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a record of these rows would say of them: its checksum and every row's key."""
+
+    digest: str
+    row_keys: tuple[bytes, ...]  # ``row_key`` of each row, in order
+
+
+def content_of(stats: dict, rows: Iterable[dict]) -> Content:
+    """The checksum a record of ``stats`` and ``rows`` carries, and the rows' keys."""
     digest = hashlib.sha256(_canonical(stats))
+    keys: list[bytes] = []
     for row in rows:
+        line, rest = _row_parts(row)
         digest.update(b"\n")
-        digest.update(_canonical(row))
-    return digest.hexdigest()
+        digest.update(line)
+        keys.append(_key(rest))
+    return Content(digest.hexdigest(), tuple(keys))
 
 
 def record_chunks(header: dict, rows: Iterable[dict]) -> Iterator[bytes]:
     """The bytes of a record, a batch of rows at a time. ``header`` holds everything but the
-    rows, ``"stats"`` included; the checksum of ``content_digest`` is computed on the way."""
+    rows, ``"stats"`` included; the checksum of ``content_of`` is computed on the way."""
     head = {key: value for key, value in header.items() if key not in (ROWS_KEY, DIGEST_KEY)}
     head[ROWS_KEY] = []
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -57,7 +98,7 @@ def record_chunks(header: dict, rows: Iterable[dict]) -> Iterator[bytes]:
     batch: list[bytes] = []
     separator = b""
     for row in rows:
-        line = _canonical(row)
+        line = _row_parts(row)[0]
         digest.update(b"\n")
         digest.update(line)
         batch += (separator, line)
@@ -91,26 +132,51 @@ def read_digest(path: Path | str) -> str | None:
 
 
 def read_record(path: Path | str, row_hook: Callable[[Any], dict] | None = None, *,
-                rows: bool = True) -> dict:
+                rows: bool = True, leave_out: Counter[bytes] | None = None) -> dict:
     """The record as a dict; each row passed through ``row_hook`` as it is read (to check it and
     keep only what is needed); without ``rows``, just the first line's part (rows empty).
-    Raises ``OSError`` and ``ValueError`` (``UnicodeDecodeError``, ``RecursionError`` too)."""
+
+    ``leave_out``: keys (``row_key``) of rows not wanted, each as many times as counted; the
+    count is taken down as they are found (what is left was not in the record). In the line
+    layout such a row is not even parsed.
+
+    Raises ``OSError`` and ``ValueError`` (``UnicodeDecodeError``, ``RecursionError`` too).
+    """
     hook = row_hook or (lambda row: row)
     with open_regular(path) as handle:
         first = handle.readline().rstrip(b"\r\n")
         if first.endswith(_ROWS_OPEN):
+            wanted = Counter(leave_out) if leave_out is not None else None
             try:
-                return _read_lines(first, handle, hook, rows)
+                data = _read_lines(first, handle, hook, rows, wanted)
+                if leave_out is not None and wanted is not None:
+                    leave_out.clear()
+                    leave_out.update(wanted)
+                return data
             except ValueError:
                 pass  # not the line layout after all (a file someone edited): read it whole
         handle.seek(0)
         data = json.loads(handle.read())
     if isinstance(data, dict) and isinstance(data.get(ROWS_KEY), list):
-        data[ROWS_KEY] = [hook(row) for row in data[ROWS_KEY]] if rows else []
+        data[ROWS_KEY] = [hook(row) for row in data[ROWS_KEY] if keep_row(row, leave_out)] if rows else []
     return data
 
 
-def _read_lines(first: bytes, handle: BinaryIO, hook: Callable[[Any], dict], rows: bool) -> dict:
+def keep_row(row: Any, leave_out: Counter[bytes] | None) -> bool:
+    """False for a row whose key is in ``leave_out`` (one fewer of that key is then left)."""
+    return _wanted(row_key(row) if isinstance(row, dict) else None, leave_out)
+
+
+def _wanted(key: bytes | None, leave_out: Counter[bytes] | None) -> bool:
+    """False for a row to leave out (and one fewer of its key is left to find)."""
+    if leave_out is None or key is None or leave_out[key] <= 0:
+        return True
+    leave_out[key] -= 1
+    return False
+
+
+def _read_lines(first: bytes, handle: BinaryIO, hook: Callable[[Any], dict], rows: bool,
+                leave_out: Counter[bytes] | None) -> dict:
     data = json.loads(first + b"]}")
     if not isinstance(data, dict) or not rows:
         return data
@@ -124,5 +190,7 @@ def _read_lines(first: bytes, handle: BinaryIO, hook: Callable[[Any], dict], row
             data.update({key: value for key, value in end.items() if key != ROWS_KEY})
             data[ROWS_KEY] = found
             return data
-        found.append(hook(json.loads(line[:-1] if line.endswith(b",") else line)))
+        line = line[:-1] if line.endswith(b",") else line
+        if leave_out is None or _wanted(_line_key(line), leave_out):
+            found.append(hook(json.loads(line)))
     raise ValueError("record ends before its rows do")
