@@ -197,11 +197,20 @@ def _write_deadline(ws, rng: random.Random, r: int, role: str | None, status: st
         ws.write_string(r, 7, rng.choice(_TEXT_DEADLINES[:4] + _TEXT_DEADLINES[5:]), plain)
 
 
+def _edited_rows(rows: int, edits: int, seed: int) -> set[int]:
+    """The 序号 of the rows a clerk's session of ``edits`` edits touches (its own random stream,
+    so the ledger around them stays the same)."""
+    return set(random.Random(f"edits-{seed}").sample(range(1, rows + 1), min(edits, rows)))
+
+
 def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0,
-                       shape: str | Shape = "standard") -> Path:
+                       shape: str | Shape = "standard", edits: int = 0) -> Path:
     """Write a ledger of ``rows`` problems of ``shape`` to ``path``; returns the path.
 
-    The same (rows, seed, shape) gives the same file, byte for byte.
+    The same (rows, seed, shape, edits) gives the same file, byte for byte. ``edits``: the same
+    ledger after a clerk edited that many rows (a status moved on or back — 正在整改 to 已完成
+    with its 完成时间, 已完成 back to 正在整改 — and the problem text of every other one
+    amended), for a rebuild that finds a few changes since the last notice.
     """
     if isinstance(shape, str):
         if shape not in SHAPES:
@@ -225,6 +234,7 @@ def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0,
     for col, name in enumerate(HEADER):
         ws.write_string(2, col, name, head)
 
+    edited = _edited_rows(rows, edits, seed) if edits else set()
     roles = _roles(rng, rows, shape)
     sizes = iter(_category_sizes(rng, rows, shape.categories)) if shape.categories else None
     row = 3
@@ -250,17 +260,26 @@ def write_bench_ledger(path: Path | str, rows: int, *, seed: int = 0,
             status, long_term = _status(rng, role)
             ws.write_number(r, 0, number, plain)
             # Numbered so that no two problems are the same text (a duplicate is a ledger error).
-            ws.write_string(r, 3, _sentence(rng, rng.randint(*shape.problem_parts))[:-1] + f"（第{number}项）。", wrap)
+            text = _sentence(rng, rng.randint(*shape.problem_parts))[:-1] + f"（第{number}项）。"
+            shown = status
+            if number in edited and not long_term:
+                shown = {"已完成": "正在整改", "正在整改": "已完成"}.get(status, status)
+                text += "（已修改）" if number % 2 else ""
+            ws.write_string(r, 3, text, wrap)
             ws.write_string(r, 4, _sentence(rng, rng.randint(*shape.measure_parts)), wrap)
             ws.write_string(r, 5, rng.choice(_LEADERS), plain)
             ws.write_string(r, 6, rng.choice(_UNITS), plain)
             _write_deadline(ws, rng, r, role, status, long_term, plain, day)
             ws.write_string(r, 8, shape.progress(rng), wrap)
-            ws.write_string(r, 9, status, plain)
+            ws.write_string(r, 9, shown, plain)
             ws.write_string(r, 10, "是" if long_term else "否", plain)
             ws.write_string(r, 11, "是" if rng.random() < 0.05 else "", plain)
-            if status == "已完成":
-                ws.write_datetime(r, 12, datetime(2024, 7, 15) + timedelta(days=rng.randint(0, 100)), day)
+            if status == "已完成":  # the random draw is made either way: the rest stays the same
+                done = datetime(2024, 7, 15) + timedelta(days=rng.randint(0, 100))
+                if shown == "已完成":
+                    ws.write_datetime(r, 12, done, day)
+            elif shown == "已完成":
+                ws.write_datetime(r, 12, datetime(2024, 10, 28), day)
             if rng.random() < 0.03:
                 ws.write_number(r, 13, round(rng.uniform(0.01, 20), 2), plain)
             if rng.random() < 0.1:
@@ -289,8 +308,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000)
     parser.add_argument("--shape", choices=list(SHAPES), default="standard")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--edits", type=int, default=0, help="rows edited since the notice")
     args = parser.parse_args(argv)
-    write_bench_ledger(args.out, args.rows, seed=args.seed, shape=args.shape)
+    write_bench_ledger(args.out, args.rows, seed=args.seed, shape=args.shape, edits=args.edits)
     print(args.out)
     return 0
 

@@ -185,3 +185,22 @@ def test_every_goal_is_printed_with_its_figure_and_whether_it_is_met():
     table = [line for line in lines if line.startswith("| ") and " | 3 | 1.0 MB |" in line]
     assert [row.split(" | ")[1] for row in table] == ["standard"] * 3 + ["overdue"] * 2
     assert "whole-process floor" in text and "again ÷ floor" in text
+
+
+@pytest.mark.parametrize("shape", ["standard", "overdue"])
+def test_an_edited_ledger_differs_only_in_its_edited_rows_and_history_finds_them(tmp_path, reports, shape):
+    from toolkit.history import NEWLY_DONE, REGRESSED, TEXT_EDITED, diff_rows, snapshot_rows
+
+    base = reports[shape].ledger
+    edited_report = _report(write_bench_ledger(tmp_path / "edited.xlsx", ROWS, shape=shape, edits=20))
+    assert not edited_report.errors
+    edited = edited_report.ledger
+    assert len(edited.problems) == len(base.problems)
+    differing = [(a.number, b.status) for a, b in zip(base.problems, edited.problems)
+                 if (a.status, a.problem) != (b.status, b.problem)]
+    assert 0 < len(differing) <= 20
+    same = [(a, b) for a, b in zip(base.problems, edited.problems) if a.number not in dict(differing)]
+    assert all((a.progress, a.deadline, a.measures) == (b.progress, b.deadline, b.measures) for a, b in same)
+    changes = diff_rows(snapshot_rows(base), snapshot_rows(edited))
+    kinds = {c.kind for c in changes}
+    assert {NEWLY_DONE, REGRESSED, TEXT_EDITED} <= kinds and len({c.number for c in changes}) == len(differing)
