@@ -33,7 +33,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Mm
+from docx.shared import Mm, Twips
 
 HERE = Path(__file__).resolve().parent
 
@@ -68,6 +68,7 @@ CHAR = 320  # one 16 pt character in twips
 FOOTER_MM = 25  # footer distance: puts the page number's dashes about 7 mm below the type area
 PAGE_CHAR = 280  # one 14 pt character in twips
 TYPE_WIDTH = 8844  # 156 mm in twips
+LEFT_MARGIN = 1587  # 28 mm in twips
 RED = "FF0000"
 MARK_SZ = 72  # 发文机关标志: 36 pt (小初), twelve characters fill the line
 MARK_LONG_SZ = 52  # 26 pt (一号) for longer marks
@@ -294,8 +295,8 @@ STYLES = [
         "",
     ),
     (
-        # 版记 (§7.4): after the date, on the last page (kept with the signature); 4号 仿宋,
-        # one character in. (A frame at the page foot is not kept by LibreOffice.)
+        # 版记 (§7.4): 4号 仿宋 in the cells of the floating 版记 table (see record_table), one
+        # character in from both ends of the separator lines.
         "公文版记",
         "GwRecord",
         "Normal",
@@ -309,35 +310,33 @@ STYLES = [
         f'<w:sz w:val="{PAGE_SZ}"/><w:szCs w:val="{PAGE_SZ}"/>',
     ),
     (
-        # 抄送: thick line above, thin line below (the next line's separator)
+        # 抄送: a second line aligns with the first character after the colon.
         "公文版记抄送",
         "GwRecordCc",
         "GwRecord",
         "GwRecordPrint",
-        f'<w:pBdr><w:top w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/>'
-        f'<w:bottom w:val="single" w:sz="{THIN}" w:space="1" w:color="000000"/></w:pBdr>'
-        f'<w:spacing w:before="{2 * LINE}"/>'
         f'<w:ind w:left="{4 * PAGE_CHAR}" w:right="{PAGE_CHAR}" w:hanging="{3 * PAGE_CHAR}"/>',
         "",
     ),
     (
-        # 印发机关 left, 印发日期 right; thick line below (and above when there is no 抄送)
+        # 印发机关 left, 印发日期 right (a right tab at the cell's right edge)
         "公文版记印发",
         "GwRecordPrint",
         "GwRecord",
-        "GwBody",
-        f'<w:pBdr><w:bottom w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/></w:pBdr>',
+        "GwRecordPrint",
+        "",
         "",
     ),
     (
-        "公文版记印发首行",
-        "GwRecordPrintOnly",
-        "GwRecordPrint",
+        # The paragraph the floating 版记 table is anchored in: one twip high, after the date,
+        # which keeps with it, so the 版记 is on the page of the signature and date.
+        "公文版记锚点",
+        "GwRecordAnchor",
+        "Normal",
         "GwBody",
-        f'<w:pBdr><w:top w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/>'
-        f'<w:bottom w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/></w:pBdr>'
-        f'<w:spacing w:before="{2 * LINE}"/>',
-        "",
+        '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+        '<w:ind w:firstLine="0"/>',
+        rfonts(FANGSONG) + '<w:sz w:val="2"/><w:szCs w:val="2"/>',
     ),
     (
         "公文页码",
@@ -494,7 +493,7 @@ def _page_setup(doc) -> None:
     sec.page_height = Mm(297)
     sec.top_margin = Mm(37)
     sec.bottom_margin = Mm(35)
-    sec.left_margin = Mm(28)
+    sec.left_margin = Twips(LEFT_MARGIN)
     sec.right_margin = Mm(26)
     sec.header_distance = Mm(15)
     # The 4号 page number sits with its dash about 7 mm below the type area.
@@ -608,6 +607,10 @@ class Writer:
     def blank(self, style: str = "公文正文") -> None:
         self.para(style)
 
+    def raw(self, xml: str) -> None:
+        """Any body element (a table) given as WordprocessingML with its namespaces."""
+        self._append(parse_xml(xml))
+
 
 TAB = ("tab",)  # a tab run in Writer.para
 
@@ -690,19 +693,80 @@ def signature(w: Writer) -> None:
     record(w)
 
 
+def _record_row(style: str, *runs: str | tuple[str, ...]) -> str:
+    cells = []
+    for run in runs:
+        cells.append("<w:r><w:tab/></w:r>" if run is TAB
+                     else f'<w:r><w:t xml:space="preserve">{_x(str(run))}</w:t></w:r>')
+    return (
+        '<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc>'
+        f'<w:tcPr><w:tcW w:w="{TYPE_WIDTH}" w:type="dxa"/></w:tcPr>'
+        f'<w:p><w:pPr><w:pStyle w:val="{STYLE_IDS[style]}"/></w:pPr>{"".join(cells)}</w:p>'
+        "</w:tc></w:tr>"
+    )
+
+
+def _record_tag_row(statement: str) -> str:
+    """A row docxtpl replaces by ``{% statement %}`` (``{%tr … %}``)."""
+    return (
+        f'<w:tr><w:tc><w:tcPr><w:tcW w:w="{TYPE_WIDTH}" w:type="dxa"/></w:tcPr>'
+        f'<w:p><w:pPr><w:pStyle w:val="{STYLE_IDS["模板指令"]}"/></w:pPr>'
+        f'<w:r><w:t xml:space="preserve">{{%tr {statement} %}}</w:t></w:r></w:p></w:tc></w:tr>'
+    )
+
+
+def record_table() -> str:
+    """The 版记 (GB/T 9704 §7.4) as a floating table at the foot of the last page.
+
+    ``w:tblpYSpec="bottom"`` against the margin puts the table's lower edge on the lower edge of
+    the type area of the page of its anchor paragraph (the one after it, kept with the date);
+    text wraps above it (``w:topFromText``: at least one line between the date and the first
+    separator), so when the page has no room the signature, date and 版记 move on together
+    and never overlap. The horizontal position is relative to the page (the left margin):
+    LibreOffice turns a full-width floating table into an inline one unless it is placed
+    against the page edge. The separator lines are the table's borders, as wide as the type
+    area: thick above and below, thin between 抄送 and 印发机关 (0.35 / 0.25 mm). The cells have
+    no margins (Word and LibreOffice would place the table's edge differently by them); the
+    paragraph indents put the text one character in."""
+    borders = (
+        f'<w:top w:val="single" w:sz="{THICK}" w:space="0" w:color="000000"/>'
+        '<w:left w:val="nil"/>'
+        f'<w:bottom w:val="single" w:sz="{THICK}" w:space="0" w:color="000000"/>'
+        '<w:right w:val="nil"/>'
+        f'<w:insideH w:val="single" w:sz="{THIN}" w:space="0" w:color="000000"/>'
+        '<w:insideV w:val="nil"/>'
+    )
+    rows = [
+        _record_tag_row("if cc"),
+        _record_row("公文版记抄送", "抄送：{{ cc }}。"),
+        _record_tag_row("endif"),
+        _record_tag_row("if printer or print_date"),
+        _record_row("公文版记印发", "{{ printer }}", TAB, "{{ print_date }}"),
+        _record_tag_row("endif"),
+    ]
+    return (
+        f"<w:tbl {nsdecls('w')}><w:tblPr>"
+        f'<w:tblpPr w:leftFromText="0" w:rightFromText="0" w:topFromText="{LINE}" '
+        'w:bottomFromText="0" w:vertAnchor="margin" w:horzAnchor="page" '
+        f'w:tblpX="{LEFT_MARGIN}" w:tblpYSpec="bottom"/>'
+        '<w:tblOverlap w:val="never"/>'
+        f'<w:tblW w:w="{TYPE_WIDTH}" w:type="dxa"/>'
+        f"<w:tblBorders>{borders}</w:tblBorders>"
+        '<w:tblLayout w:type="fixed"/>'
+        '<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="0" w:type="dxa"/>'
+        '<w:bottom w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar>'
+        '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" '
+        'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
+        f'</w:tblPr><w:tblGrid><w:gridCol w:w="{TYPE_WIDTH}"/></w:tblGrid>{"".join(rows)}</w:tbl>'
+    )
+
+
 def record(w: Writer) -> None:
-    """版记 (GB/T 9704 §7.4) in a frame at the foot of the last page."""
+    """版记 (GB/T 9704 §7.4) at the foot of the page of the signature and date: a floating
+    table anchored in a one-twip paragraph after the date."""
     w.tag("if record")
-    w.tag("if cc")
-    w.para("公文版记抄送", "抄送：{{ cc }}。")
-    w.tag("endif")
-    w.tag("if printer or print_date")
-    w.tag("if cc")
-    w.para("公文版记印发", "{{ printer }}", TAB, "{{ print_date }}")
-    w.tag("else")
-    w.para("公文版记印发首行", "{{ printer }}", TAB, "{{ print_date }}")
-    w.tag("endif")
-    w.tag("endif")
+    w.raw(record_table())
+    w.para("公文版记锚点")
     w.tag("endif")
 
 
