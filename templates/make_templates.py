@@ -13,8 +13,11 @@ follows GB/T 9704-2012 《党政机关公文格式》 (see shared/spec/notice.md
   the 442.2 pt line, 29 characters do not);
 * every piece of formatting lives in a named paragraph style (公文标题, 公文正文, 公文一级标题 ...; the
   公文 prefix keeps them apart from the localised names of Word's built-in Title and Normal), with the
-  East Asian font set through ``w:rFonts w:eastAsia``; the font table names the usual
-  fallback of each font (``w:altName``);
+  East Asian font set through ``w:rFonts w:eastAsia``;
+* a clean base: python-docx's default styles, numbering and math font are dropped, the theme
+  names Times New Roman and the styles' Chinese fonts (script Hans, language zh-CN), and the
+  font table lists exactly the fonts in use, each with charset and fallback (``w:altName``);
+* 版记 (§7.4) in a floating table at the foot of the page of the signature and date;
 * page number ``— N —`` as a PAGE field, 4号 宋体, odd pages right and even pages left, one
   character in (``w:evenAndOddHeaders`` with a separate even-page footer).
 
@@ -34,6 +37,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Twips
+from lxml import etree
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,14 +54,27 @@ XIAOBIAOSONG = "方正小标宋简体"
 HEITI = "黑体"
 SONGTI = "宋体"
 
-# font name -> (altName fallback, panose, family, pitch)
+LATIN = "Times New Roman"  # the theme's Latin font (Latin text itself is set in the CJK fonts)
+MONO = "Courier New"  # the template directives' style only
+
+# font name -> (altName fallback or "", panose, charset, family, pitch); charset 86 = GB2312
 FONT_TABLE = {
-    FANGSONG: ("FangSong", "02010609030101010101", "roman", "variable"),
-    KAITI: ("KaiTi", "02010609030101010101", "roman", "variable"),
-    XIAOBIAOSONG: ("SimSun", "02000000000000000000", "roman", "variable"),
-    HEITI: ("SimHei", "02010609060101010101", "swiss", "variable"),
-    SONGTI: ("SimSun", "02010600030101010101", "roman", "variable"),
+    FANGSONG: ("FangSong", "02010609030101010101", "86", "roman", "variable"),
+    KAITI: ("KaiTi", "02010609030101010101", "86", "roman", "variable"),
+    XIAOBIAOSONG: ("SimSun", "02000000000000000000", "86", "roman", "variable"),
+    HEITI: ("SimHei", "02010609060101010101", "86", "swiss", "variable"),
+    SONGTI: ("SimSun", "02010600030101010101", "86", "roman", "variable"),
+    LATIN: ("", "02020603050405020304", "00", "roman", "variable"),
+    MONO: ("", "02070309020205020404", "00", "modern", "fixed"),
 }
+
+# The theme's heading (major) and body (minor) fonts: Latin, then East Asian (script Hans).
+THEME_FONTS = {"majorFont": (LATIN, XIAOBIAOSONG), "minorFont": (LATIN, FANGSONG)}
+
+# python-docx's default template brings some 150 styles (Heading 1 in Calibri, List Bullet
+# with Symbol numbering ...); a template keeps only these and its own.
+BUILTIN_STYLES = ("Normal", "DefaultParagraphFont", "TableNormal", "NoList", "TableGrid",
+                  "Header", "HeaderChar", "Footer", "FooterChar")
 
 LINE = 578  # exact line pitch in twips: 28.9 pt, 22 lines in the 225 mm type area
 BODY_SZ = 32  # half-points: 16 pt = 3号
@@ -431,34 +448,101 @@ def _add_styles(doc) -> None:
                       f"<w:qFormat/><w:rPr>{rpr}</w:rPr>")
 
 
-def _font_table(doc) -> None:
-    part = next(
-        rel.target_part for rel in doc.part.rels.values() if rel.reltype == RT.FONT_TABLE
-    )
-    root = parse_xml(part.blob)
-    for font in root.findall(qn("w:font")):
-        if font.get(qn("w:name")) in FONT_TABLE:
-            root.remove(font)
-    for name, (alt, panose, family, pitch) in FONT_TABLE.items():
-        root.append(
-            parse_xml(
-                f'<w:font {nsdecls("w")} w:name="{name}">'
-                f'<w:altName w:val="{alt}"/><w:panose1 w:val="{panose}"/>'
-                f'<w:charset w:val="86"/><w:family w:val="{family}"/><w:pitch w:val="{pitch}"/>'
-                "</w:font>"
-            )
-        )
-    from lxml import etree
+def _related_part(doc, reltype: str):
+    return next(rel.target_part for rel in doc.part.rels.values() if rel.reltype == reltype)
 
+
+def _set_blob(part, root) -> None:
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def fonts_in_use(doc) -> set[str]:
+    """Every font a WordprocessingML part of ``doc`` names in ``w:rFonts``, and the theme's."""
+    names = {font for pair in THEME_FONTS.values() for font in pair}
+    font_table = _related_part(doc, RT.FONT_TABLE)
+    for part in doc.part.package.iter_parts():
+        if part is font_table or "wordprocessingml" not in part.content_type:
+            continue
+        root = etree.fromstring(part.blob)
+        for fonts in root.iter(qn("w:rFonts")):
+            names.update(v for a in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
+                         if (v := fonts.get(qn(a))))
+    return names
+
+
+def _font_table(doc) -> None:
+    """The font table lists exactly the fonts the document uses, each with its charset and
+    fallback (``w:altName``), none of the default template's (Cambria, ＭＳ 明朝 ...)."""
+    used = fonts_in_use(doc)
+    unknown = used - FONT_TABLE.keys()
+    if unknown:
+        raise ValueError(f"fonts missing from FONT_TABLE: {sorted(unknown)}")
+    part = _related_part(doc, RT.FONT_TABLE)
+    root = etree.fromstring(part.blob)
+    for font in root.findall(qn("w:font")):
+        root.remove(font)
+    for name, (alt, panose, charset, family, pitch) in FONT_TABLE.items():
+        if name not in used:
+            continue
+        alt_xml = f'<w:altName w:val="{alt}"/>' if alt else ""
+        root.append(parse_xml(
+            f'<w:font {nsdecls("w")} w:name="{name}">{alt_xml}<w:panose1 w:val="{panose}"/>'
+            f'<w:charset w:val="{charset}"/><w:family w:val="{family}"/>'
+            f'<w:pitch w:val="{pitch}"/></w:font>'))
+    _set_blob(part, root)
+
+
+def _theme(doc) -> None:
+    """The theme's fonts: Times New Roman for Latin, 方正小标宋简体 (headings) and 仿宋_GB2312
+    (body) for Chinese, instead of the default template's Calibri/Cambria and Japanese fonts."""
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    part = _related_part(doc, RT.THEME)
+    root = etree.fromstring(part.blob)
+    scheme = root.find(f"{{{a}}}themeElements/{{{a}}}fontScheme")
+    fonts = "".join(
+        f'<a:{kind}><a:latin typeface="{latin}"/><a:ea typeface="{east}"/>'
+        f'<a:cs typeface="{latin}"/><a:font script="Hans" typeface="{east}"/></a:{kind}>'
+        for kind, (latin, east) in THEME_FONTS.items())
+    scheme.getparent().replace(scheme, etree.fromstring(
+        f'<a:fontScheme xmlns:a="{a}" name="公文">{fonts}</a:fontScheme>'))
+    _set_blob(part, root)
+
+
+def _prune_styles(doc) -> None:
+    root = doc.styles.element
+    for style in root.findall(qn("w:style")):
+        if style.get(qn("w:styleId")) not in BUILTIN_STYLES:
+            root.remove(style)
+
+
+def clean_base(doc) -> None:
+    """What python-docx's default template leaves in a new document and a template must not
+    carry: its styles (before ours are added), list numbering (Symbol bullets), the math
+    font (Cambria Math) in the settings and the theme's fonts; the theme's East Asian
+    language is zh-CN. The font table is written by
+    ``finish`` once the document is complete."""
+    _prune_styles(doc)
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype == RT.NUMBERING:
+            doc.part.rels.pop(rid)
+    settings = doc.settings.element
+    math = settings.find(qn("m:mathPr"))
+    if math is not None:
+        settings.remove(math)
+    # the theme's East Asian fonts are the Simplified Chinese ones (script Hans)
+    settings.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), "zh-CN")
+    _theme(doc)
+
+
+def finish(doc):
+    """The last step of a template: its font table, from the fonts it uses."""
+    _font_table(doc)
+    return doc
 
 
 def _settings(doc) -> None:
     doc.settings.odd_and_even_pages_header_footer = True
     el = doc.settings.element
-    lang = el.find(qn("w:themeFontLang"))
-    if lang is not None:
-        lang.set(qn("w:eastAsia"), "zh-CN")
     csc = el.find(qn("w:characterSpacingControl"))
     if csc is not None:
         csc.set(qn("w:val"), "doNotCompress")
@@ -545,8 +629,8 @@ def new_document(title: str):
     body = doc.element.body
     for p in body.findall(qn("w:p")):
         body.remove(p)
+    clean_base(doc)
     _add_styles(doc)
-    _font_table(doc)
     _settings(doc)
     _page_setup(doc)
     _clean_package(doc)
@@ -888,7 +972,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for kind, build in BUILDERS.items():
         path = out / f"{kind}.docx"
-        build().save(path)
+        finish(build()).save(path)
         print(path)
     return 0
 
