@@ -40,7 +40,9 @@ from make_templates import (  # noqa: E402 - after the sys.path line above
     KAITI,
     SONGTI,
     XIAOBIAOSONG,
-    _font_table,
+    _clean_package,
+    clean_base,
+    finish,
     rfonts,
 )
 
@@ -179,9 +181,10 @@ def build_annex():
     body = doc.element.body
     for p in body.findall(qn("w:p")):
         body.remove(p)
+    clean_base(doc)
     _add_styles(doc)
-    _font_table(doc)
     _page_setup(doc)
+    _clean_package(doc)
     props = doc.core_properties
     props.title = "巡察整改台账附件模板"
     props.author = props.last_modified_by = props.comments = props.keywords = props.category = ""
@@ -207,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(argv[0]) if argv else HERE
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{ANNEX_KIND}.docx"
-    build_annex().save(path)
+    finish(build_annex()).save(path)
     print(path)
     return 0
 

@@ -13,8 +13,11 @@ follows GB/T 9704-2012 《党政机关公文格式》 (see shared/spec/notice.md
   the 442.2 pt line, 29 characters do not);
 * every piece of formatting lives in a named paragraph style (公文标题, 公文正文, 公文一级标题 ...; the
   公文 prefix keeps them apart from the localised names of Word's built-in Title and Normal), with the
-  East Asian font set through ``w:rFonts w:eastAsia``; the font table names the usual
-  fallback of each font (``w:altName``);
+  East Asian font set through ``w:rFonts w:eastAsia``;
+* a clean base: python-docx's default styles, numbering and math font are dropped, the theme
+  names Times New Roman and the styles' Chinese fonts (script Hans, language zh-CN), and the
+  font table lists exactly the fonts in use, each with charset and fallback (``w:altName``);
+* 版记 (§7.4) in a floating table at the foot of the page of the signature and date;
 * page number ``— N —`` as a PAGE field, 4号 宋体, odd pages right and even pages left, one
   character in (``w:evenAndOddHeaders`` with a separate even-page footer).
 
@@ -33,7 +36,8 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Mm
+from docx.shared import Mm, Twips
+from lxml import etree
 
 HERE = Path(__file__).resolve().parent
 
@@ -50,14 +54,27 @@ XIAOBIAOSONG = "方正小标宋简体"
 HEITI = "黑体"
 SONGTI = "宋体"
 
-# font name -> (altName fallback, panose, family, pitch)
+LATIN = "Times New Roman"  # the theme's Latin font (Latin text itself is set in the CJK fonts)
+MONO = "Courier New"  # the template directives' style only
+
+# font name -> (altName fallback or "", panose, charset, family, pitch); charset 86 = GB2312
 FONT_TABLE = {
-    FANGSONG: ("FangSong", "02010609030101010101", "roman", "variable"),
-    KAITI: ("KaiTi", "02010609030101010101", "roman", "variable"),
-    XIAOBIAOSONG: ("SimSun", "02000000000000000000", "roman", "variable"),
-    HEITI: ("SimHei", "02010609060101010101", "swiss", "variable"),
-    SONGTI: ("SimSun", "02010600030101010101", "roman", "variable"),
+    FANGSONG: ("FangSong", "02010609030101010101", "86", "roman", "variable"),
+    KAITI: ("KaiTi", "02010609030101010101", "86", "roman", "variable"),
+    XIAOBIAOSONG: ("SimSun", "02000000000000000000", "86", "roman", "variable"),
+    HEITI: ("SimHei", "02010609060101010101", "86", "swiss", "variable"),
+    SONGTI: ("SimSun", "02010600030101010101", "86", "roman", "variable"),
+    LATIN: ("", "02020603050405020304", "00", "roman", "variable"),
+    MONO: ("", "02070309020205020404", "00", "modern", "fixed"),
 }
+
+# The theme's heading (major) and body (minor) fonts: Latin, then East Asian (script Hans).
+THEME_FONTS = {"majorFont": (LATIN, XIAOBIAOSONG), "minorFont": (LATIN, FANGSONG)}
+
+# python-docx's default template brings some 150 styles (Heading 1 in Calibri, List Bullet
+# with Symbol numbering ...); a template keeps only these and its own.
+BUILTIN_STYLES = ("Normal", "DefaultParagraphFont", "TableNormal", "NoList", "TableGrid",
+                  "Header", "HeaderChar", "Footer", "FooterChar")
 
 LINE = 578  # exact line pitch in twips: 28.9 pt, 22 lines in the 225 mm type area
 BODY_SZ = 32  # half-points: 16 pt = 3号
@@ -68,6 +85,7 @@ CHAR = 320  # one 16 pt character in twips
 FOOTER_MM = 25  # footer distance: puts the page number's dashes about 7 mm below the type area
 PAGE_CHAR = 280  # one 14 pt character in twips
 TYPE_WIDTH = 8844  # 156 mm in twips
+LEFT_MARGIN = 1587  # 28 mm in twips
 RED = "FF0000"
 MARK_SZ = 72  # 发文机关标志: 36 pt (小初), twelve characters fill the line
 MARK_LONG_SZ = 52  # 26 pt (一号) for longer marks
@@ -294,8 +312,8 @@ STYLES = [
         "",
     ),
     (
-        # 版记 (§7.4): after the date, on the last page (kept with the signature); 4号 仿宋,
-        # one character in. (A frame at the page foot is not kept by LibreOffice.)
+        # 版记 (§7.4): 4号 仿宋 in the cells of the floating 版记 table (see record_table), one
+        # character in from both ends of the separator lines.
         "公文版记",
         "GwRecord",
         "Normal",
@@ -309,35 +327,33 @@ STYLES = [
         f'<w:sz w:val="{PAGE_SZ}"/><w:szCs w:val="{PAGE_SZ}"/>',
     ),
     (
-        # 抄送: thick line above, thin line below (the next line's separator)
+        # 抄送: a second line aligns with the first character after the colon.
         "公文版记抄送",
         "GwRecordCc",
         "GwRecord",
         "GwRecordPrint",
-        f'<w:pBdr><w:top w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/>'
-        f'<w:bottom w:val="single" w:sz="{THIN}" w:space="1" w:color="000000"/></w:pBdr>'
-        f'<w:spacing w:before="{2 * LINE}"/>'
         f'<w:ind w:left="{4 * PAGE_CHAR}" w:right="{PAGE_CHAR}" w:hanging="{3 * PAGE_CHAR}"/>',
         "",
     ),
     (
-        # 印发机关 left, 印发日期 right; thick line below (and above when there is no 抄送)
+        # 印发机关 left, 印发日期 right (a right tab at the cell's right edge)
         "公文版记印发",
         "GwRecordPrint",
         "GwRecord",
-        "GwBody",
-        f'<w:pBdr><w:bottom w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/></w:pBdr>',
+        "GwRecordPrint",
+        "",
         "",
     ),
     (
-        "公文版记印发首行",
-        "GwRecordPrintOnly",
-        "GwRecordPrint",
+        # The paragraph the floating 版记 table is anchored in: one twip high, after the date,
+        # which keeps with it, so the 版记 is on the page of the signature and date.
+        "公文版记锚点",
+        "GwRecordAnchor",
+        "Normal",
         "GwBody",
-        f'<w:pBdr><w:top w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/>'
-        f'<w:bottom w:val="single" w:sz="{THICK}" w:space="1" w:color="000000"/></w:pBdr>'
-        f'<w:spacing w:before="{2 * LINE}"/>',
-        "",
+        '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+        '<w:ind w:firstLine="0"/>',
+        rfonts(FANGSONG) + '<w:sz w:val="2"/><w:szCs w:val="2"/>',
     ),
     (
         "公文页码",
@@ -432,34 +448,101 @@ def _add_styles(doc) -> None:
                       f"<w:qFormat/><w:rPr>{rpr}</w:rPr>")
 
 
-def _font_table(doc) -> None:
-    part = next(
-        rel.target_part for rel in doc.part.rels.values() if rel.reltype == RT.FONT_TABLE
-    )
-    root = parse_xml(part.blob)
-    for font in root.findall(qn("w:font")):
-        if font.get(qn("w:name")) in FONT_TABLE:
-            root.remove(font)
-    for name, (alt, panose, family, pitch) in FONT_TABLE.items():
-        root.append(
-            parse_xml(
-                f'<w:font {nsdecls("w")} w:name="{name}">'
-                f'<w:altName w:val="{alt}"/><w:panose1 w:val="{panose}"/>'
-                f'<w:charset w:val="86"/><w:family w:val="{family}"/><w:pitch w:val="{pitch}"/>'
-                "</w:font>"
-            )
-        )
-    from lxml import etree
+def _related_part(doc, reltype: str):
+    return next(rel.target_part for rel in doc.part.rels.values() if rel.reltype == reltype)
 
+
+def _set_blob(part, root) -> None:
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def fonts_in_use(doc) -> set[str]:
+    """Every font a WordprocessingML part of ``doc`` names in ``w:rFonts``, and the theme's."""
+    names = {font for pair in THEME_FONTS.values() for font in pair}
+    font_table = _related_part(doc, RT.FONT_TABLE)
+    for part in doc.part.package.iter_parts():
+        if part is font_table or "wordprocessingml" not in part.content_type:
+            continue
+        root = etree.fromstring(part.blob)
+        for fonts in root.iter(qn("w:rFonts")):
+            names.update(v for a in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
+                         if (v := fonts.get(qn(a))))
+    return names
+
+
+def _font_table(doc) -> None:
+    """The font table lists exactly the fonts the document uses, each with its charset and
+    fallback (``w:altName``), none of the default template's (Cambria, ＭＳ 明朝 ...)."""
+    used = fonts_in_use(doc)
+    unknown = used - FONT_TABLE.keys()
+    if unknown:
+        raise ValueError(f"fonts missing from FONT_TABLE: {sorted(unknown)}")
+    part = _related_part(doc, RT.FONT_TABLE)
+    root = etree.fromstring(part.blob)
+    for font in root.findall(qn("w:font")):
+        root.remove(font)
+    for name, (alt, panose, charset, family, pitch) in FONT_TABLE.items():
+        if name not in used:
+            continue
+        alt_xml = f'<w:altName w:val="{alt}"/>' if alt else ""
+        root.append(parse_xml(
+            f'<w:font {nsdecls("w")} w:name="{name}">{alt_xml}<w:panose1 w:val="{panose}"/>'
+            f'<w:charset w:val="{charset}"/><w:family w:val="{family}"/>'
+            f'<w:pitch w:val="{pitch}"/></w:font>'))
+    _set_blob(part, root)
+
+
+def _theme(doc) -> None:
+    """The theme's fonts: Times New Roman for Latin, 方正小标宋简体 (headings) and 仿宋_GB2312
+    (body) for Chinese, instead of the default template's Calibri/Cambria and Japanese fonts."""
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    part = _related_part(doc, RT.THEME)
+    root = etree.fromstring(part.blob)
+    scheme = root.find(f"{{{a}}}themeElements/{{{a}}}fontScheme")
+    fonts = "".join(
+        f'<a:{kind}><a:latin typeface="{latin}"/><a:ea typeface="{east}"/>'
+        f'<a:cs typeface="{latin}"/><a:font script="Hans" typeface="{east}"/></a:{kind}>'
+        for kind, (latin, east) in THEME_FONTS.items())
+    scheme.getparent().replace(scheme, etree.fromstring(
+        f'<a:fontScheme xmlns:a="{a}" name="公文">{fonts}</a:fontScheme>'))
+    _set_blob(part, root)
+
+
+def _prune_styles(doc) -> None:
+    root = doc.styles.element
+    for style in root.findall(qn("w:style")):
+        if style.get(qn("w:styleId")) not in BUILTIN_STYLES:
+            root.remove(style)
+
+
+def clean_base(doc) -> None:
+    """What python-docx's default template leaves in a new document and a template must not
+    carry: its styles (before ours are added), list numbering (Symbol bullets), the math
+    font (Cambria Math) in the settings and the theme's fonts; the theme's East Asian
+    language is zh-CN. The font table is written by
+    ``finish`` once the document is complete."""
+    _prune_styles(doc)
+    for rid, rel in list(doc.part.rels.items()):
+        if rel.reltype == RT.NUMBERING:
+            doc.part.rels.pop(rid)
+    settings = doc.settings.element
+    math = settings.find(qn("m:mathPr"))
+    if math is not None:
+        settings.remove(math)
+    # the theme's East Asian fonts are the Simplified Chinese ones (script Hans)
+    settings.find(qn("w:themeFontLang")).set(qn("w:eastAsia"), "zh-CN")
+    _theme(doc)
+
+
+def finish(doc):
+    """The last step of a template: its font table, from the fonts it uses."""
+    _font_table(doc)
+    return doc
 
 
 def _settings(doc) -> None:
     doc.settings.odd_and_even_pages_header_footer = True
     el = doc.settings.element
-    lang = el.find(qn("w:themeFontLang"))
-    if lang is not None:
-        lang.set(qn("w:eastAsia"), "zh-CN")
     csc = el.find(qn("w:characterSpacingControl"))
     if csc is not None:
         csc.set(qn("w:val"), "doNotCompress")
@@ -494,7 +577,7 @@ def _page_setup(doc) -> None:
     sec.page_height = Mm(297)
     sec.top_margin = Mm(37)
     sec.bottom_margin = Mm(35)
-    sec.left_margin = Mm(28)
+    sec.left_margin = Twips(LEFT_MARGIN)
     sec.right_margin = Mm(26)
     sec.header_distance = Mm(15)
     # The 4号 page number sits with its dash about 7 mm below the type area.
@@ -546,8 +629,8 @@ def new_document(title: str):
     body = doc.element.body
     for p in body.findall(qn("w:p")):
         body.remove(p)
+    clean_base(doc)
     _add_styles(doc)
-    _font_table(doc)
     _settings(doc)
     _page_setup(doc)
     _clean_package(doc)
@@ -607,6 +690,10 @@ class Writer:
 
     def blank(self, style: str = "公文正文") -> None:
         self.para(style)
+
+    def raw(self, xml: str) -> None:
+        """Any body element (a table) given as WordprocessingML with its namespaces."""
+        self._append(parse_xml(xml))
 
 
 TAB = ("tab",)  # a tab run in Writer.para
@@ -690,19 +777,80 @@ def signature(w: Writer) -> None:
     record(w)
 
 
+def _record_row(style: str, *runs: str | tuple[str, ...]) -> str:
+    cells = []
+    for run in runs:
+        cells.append("<w:r><w:tab/></w:r>" if run is TAB
+                     else f'<w:r><w:t xml:space="preserve">{_x(str(run))}</w:t></w:r>')
+    return (
+        '<w:tr><w:trPr><w:cantSplit/></w:trPr><w:tc>'
+        f'<w:tcPr><w:tcW w:w="{TYPE_WIDTH}" w:type="dxa"/></w:tcPr>'
+        f'<w:p><w:pPr><w:pStyle w:val="{STYLE_IDS[style]}"/></w:pPr>{"".join(cells)}</w:p>'
+        "</w:tc></w:tr>"
+    )
+
+
+def _record_tag_row(statement: str) -> str:
+    """A row docxtpl replaces by ``{% statement %}`` (``{%tr … %}``)."""
+    return (
+        f'<w:tr><w:tc><w:tcPr><w:tcW w:w="{TYPE_WIDTH}" w:type="dxa"/></w:tcPr>'
+        f'<w:p><w:pPr><w:pStyle w:val="{STYLE_IDS["模板指令"]}"/></w:pPr>'
+        f'<w:r><w:t xml:space="preserve">{{%tr {statement} %}}</w:t></w:r></w:p></w:tc></w:tr>'
+    )
+
+
+def record_table() -> str:
+    """The 版记 (GB/T 9704 §7.4) as a floating table at the foot of the last page.
+
+    ``w:tblpYSpec="bottom"`` against the margin puts the table's lower edge on the lower edge of
+    the type area of the page of its anchor paragraph (the one after it, kept with the date);
+    text wraps above it (``w:topFromText``: at least one line between the date and the first
+    separator), so when the page has no room the signature, date and 版记 move on together
+    and never overlap. The horizontal position is relative to the page (the left margin):
+    LibreOffice turns a full-width floating table into an inline one unless it is placed
+    against the page edge. The separator lines are the table's borders, as wide as the type
+    area: thick above and below, thin between 抄送 and 印发机关 (0.35 / 0.25 mm). The cells have
+    no margins (Word and LibreOffice would place the table's edge differently by them); the
+    paragraph indents put the text one character in."""
+    borders = (
+        f'<w:top w:val="single" w:sz="{THICK}" w:space="0" w:color="000000"/>'
+        '<w:left w:val="nil"/>'
+        f'<w:bottom w:val="single" w:sz="{THICK}" w:space="0" w:color="000000"/>'
+        '<w:right w:val="nil"/>'
+        f'<w:insideH w:val="single" w:sz="{THIN}" w:space="0" w:color="000000"/>'
+        '<w:insideV w:val="nil"/>'
+    )
+    rows = [
+        _record_tag_row("if cc"),
+        _record_row("公文版记抄送", "抄送：{{ cc }}。"),
+        _record_tag_row("endif"),
+        _record_tag_row("if printer or print_date"),
+        _record_row("公文版记印发", "{{ printer }}", TAB, "{{ print_date }}"),
+        _record_tag_row("endif"),
+    ]
+    return (
+        f"<w:tbl {nsdecls('w')}><w:tblPr>"
+        f'<w:tblpPr w:leftFromText="0" w:rightFromText="0" w:topFromText="{LINE}" '
+        'w:bottomFromText="0" w:vertAnchor="margin" w:horzAnchor="page" '
+        f'w:tblpX="{LEFT_MARGIN}" w:tblpYSpec="bottom"/>'
+        '<w:tblOverlap w:val="never"/>'
+        f'<w:tblW w:w="{TYPE_WIDTH}" w:type="dxa"/>'
+        f"<w:tblBorders>{borders}</w:tblBorders>"
+        '<w:tblLayout w:type="fixed"/>'
+        '<w:tblCellMar><w:top w:w="0" w:type="dxa"/><w:left w:w="0" w:type="dxa"/>'
+        '<w:bottom w:w="0" w:type="dxa"/><w:right w:w="0" w:type="dxa"/></w:tblCellMar>'
+        '<w:tblLook w:val="0000" w:firstRow="0" w:lastRow="0" w:firstColumn="0" '
+        'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
+        f'</w:tblPr><w:tblGrid><w:gridCol w:w="{TYPE_WIDTH}"/></w:tblGrid>{"".join(rows)}</w:tbl>'
+    )
+
+
 def record(w: Writer) -> None:
-    """版记 (GB/T 9704 §7.4) in a frame at the foot of the last page."""
+    """版记 (GB/T 9704 §7.4) at the foot of the page of the signature and date: a floating
+    table anchored in a one-twip paragraph after the date."""
     w.tag("if record")
-    w.tag("if cc")
-    w.para("公文版记抄送", "抄送：{{ cc }}。")
-    w.tag("endif")
-    w.tag("if printer or print_date")
-    w.tag("if cc")
-    w.para("公文版记印发", "{{ printer }}", TAB, "{{ print_date }}")
-    w.tag("else")
-    w.para("公文版记印发首行", "{{ printer }}", TAB, "{{ print_date }}")
-    w.tag("endif")
-    w.tag("endif")
+    w.raw(record_table())
+    w.para("公文版记锚点")
     w.tag("endif")
 
 
@@ -824,7 +972,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for kind, build in BUILDERS.items():
         path = out / f"{kind}.docx"
-        build().save(path)
+        finish(build()).save(path)
         print(path)
     return 0
 

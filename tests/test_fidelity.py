@@ -139,31 +139,64 @@ def test_signer_lays_out_upward_letterhead():
     assert up.find(qn("w:tabs")).find(qn("w:tab")).get(qn("w:val")) == "right"
 
 
+def record_of(doc) -> tuple[list[tuple[str, str]], object]:
+    """The 版记: (style id, text) of the paragraphs in the floating table, and the table."""
+    tables = doc.element.body.findall(qn("w:tbl"))
+    assert len(tables) == 1
+    table = tables[0]
+    rows = [(p.find(qn("w:pPr")).find(qn("w:pStyle")).get(qn("w:val")),
+             "".join("\t" if n.tag == qn("w:tab") else n.text or ""
+                     for n in p.iter(qn("w:t"), qn("w:tab"))))
+            for p in table.iter(qn("w:p"))]
+    return rows, table
+
+
+def _border(table, side: str):
+    return table.find(qn("w:tblPr")).find(qn("w:tblBorders")).find(qn(f"w:{side}"))
+
+
 @pytest.mark.parametrize("seed", ["000", "004"])
-def test_record_after_the_date(seeds, seed):
+def test_record_floats_at_the_foot_of_the_page_of_the_date(seeds, seed):
     doc = open_docx(seeds[(seed, True)])
     got = styled(doc)
-    assert got[-2:] == [("GwRecordCc", "抄送：市委巡察办，市委第一巡察组。"),
-                        ("GwRecordPrint", "中共攀枝花市文联党组办公室\t2024年12月20日印发")]
-    assert got[-3][0] == "GwDate"
+    # the table is anchored in the paragraph after the date, which the date keeps with
+    assert [s for s, _ in got[-2:]] == ["GwDate", "GwRecordAnchor"]
     assert _ppr(doc.styles["公文成文日期"]).find(qn("w:keepNext")) is not None
-    cc = _ppr(doc.styles["公文版记抄送"]).find(qn("w:pBdr"))
-    assert cc.find(qn("w:top")).get(qn("w:sz")) == "8"  # thick first line
-    assert cc.find(qn("w:bottom")).get(qn("w:sz")) == "6"  # thin middle line
-    last = _ppr(doc.styles["公文版记印发"]).find(qn("w:pBdr")).find(qn("w:bottom"))
-    assert last.get(qn("w:sz")) == "8"
+    rows, table = record_of(doc)
+    assert rows == [("GwRecordCc", "抄送：市委巡察办，市委第一巡察组。"),
+                    ("GwRecordPrint", "中共攀枝花市文联党组办公室\t2024年12月20日印发")]
+    anchor = table.getnext()
+    assert anchor.find(qn("w:pPr")).find(qn("w:pStyle")).get(qn("w:val")) == "GwRecordAnchor"
+    pos = table.find(qn("w:tblPr")).find(qn("w:tblpPr"))
+    assert pos.get(qn("w:vertAnchor")) == "margin" and pos.get(qn("w:tblpYSpec")) == "bottom"
+    assert pos.get(qn("w:horzAnchor")) == "page" and pos.get(qn("w:tblpX")) == "1587"  # 28 mm
+    assert pos.get(qn("w:topFromText")) == "578"  # a line at least between date and 版记
+    assert table.find(qn("w:tblPr")).find(qn("w:tblW")).get(qn("w:w")) == "8844"  # type area
+    assert _border(table, "top").get(qn("w:sz")) == "8"  # thick first line (0.35 mm)
+    assert _border(table, "insideH").get(qn("w:sz")) == "6"  # thin middle line (0.25 mm)
+    assert _border(table, "bottom").get(qn("w:sz")) == "8"  # thick last line
+    assert all(tr.find(qn("w:trPr")).find(qn("w:cantSplit")) is not None
+               for tr in table.findall(qn("w:tr")))
     record = doc.styles["公文版记"]
     assert _rpr(record).find(qn("w:sz")).get(qn("w:val")) == "28"  # 4号
     assert _rpr(record).find(qn("w:rFonts")).get(qn("w:eastAsia")) == "仿宋_GB2312"
+    ind = _ppr(record).find(qn("w:ind"))
+    assert ind.get(qn("w:left")) == ind.get(qn("w:right")) == "280"  # one 4号 character in
 
 
 def test_record_without_cc_has_both_thick_lines():
     meta = dict(FULL_META, printer="市文联办公室", print_date="2024-12-21")
     doc = open_docx(render_notice(make_report(sample_problems(), meta), KIND_STAGE))
-    assert styled(doc)[-1] == ("GwRecordPrintOnly", "市文联办公室\t2024年12月21日印发")
-    borders = _ppr(doc.styles["公文版记印发首行"]).find(qn("w:pBdr"))
-    assert borders.find(qn("w:top")).get(qn("w:sz")) == "8"
-    assert borders.find(qn("w:bottom")).get(qn("w:sz")) == "8"
+    rows, table = record_of(doc)
+    assert rows == [("GwRecordPrint", "市文联办公室\t2024年12月21日印发")]
+    assert len(table.findall(qn("w:tr"))) == 1  # the table's top and bottom borders: both thick
+    assert _border(table, "top").get(qn("w:sz")) == _border(table, "bottom").get(qn("w:sz")) == "8"
+
+
+def test_no_record_table_without_record_keys():
+    doc = open_docx(render_notice(make_report(sample_problems(), FULL_META), KIND_CENTRAL))
+    assert doc.element.body.findall(qn("w:tbl")) == []
+    assert styled(doc)[-1][0] == "GwDate"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -557,7 +590,8 @@ def test_letterhead_and_record_text_reaches_the_document_verbatim():
     texts = [p.text for p in doc.paragraphs]
     assert texts[1] == hostile + "文件"
     assert texts[2] == f"{hostile}\t签发人：{hostile}"
-    assert texts[-2] == f"抄送：{hostile}。" and texts[-1] == f"{hostile}\t明天印发"
+    rows, _ = record_of(doc)
+    assert [t for _, t in rows] == [f"抄送：{hostile}。", f"{hostile}\t明天印发"]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -21,8 +21,9 @@ _LISTING_CHARS = re.compile("[\t\a\n\f]")
 _PARAGRAPH = re.compile(r"<w:p(?: [^>]*)?>.*?</w:p>", re.DOTALL)
 _BODY_START = re.compile(r'<w:body((?:\s+[^\s=/>]+="[^"]*")*)\s*>')
 _ATTRIBUTE = re.compile(r'([^\s=/>]+)="([^"]*)"')
-_NOT_STREAMABLE = ("<w:tbl", "txbxContent", "<w:sdt", "docPr", "<w:customXml", "AlternateContent",
+_NOT_STREAMABLE = ("txbxContent", "<w:sdt", "docPr", "<w:customXml", "AlternateContent",
                    "<w:body/>")
+_TABLE_START = re.compile(r"<w:tbl[ >]")
 _BODY_MARKER = "toolkit-body-streamed-here"
 _STREAM_CHUNK = 1 << 18  # characters of rendered XML per piece: small, and few pieces
 
@@ -100,16 +101,22 @@ class NoticeTemplate(DocxTemplate):
             element.attrib["id"] = str(self.docx_ids_index)
 
     def streamable(self) -> bool:
-        """The body can be rendered in pieces: every ``</w:p>`` closes a body child.
+        """The body can be rendered in pieces: cut after a ``</w:p>`` outside any table, every
+        piece is a run of whole body children.
 
-        Tables, text boxes, content controls and drawings nest paragraphs or need docxtpl's
-        whole-tree fixes; templates with them take the whole-document path.
+        Text boxes, content controls, drawings and nested tables nest paragraphs or need
+        docxtpl's whole-tree fixes; templates with them take the whole-document path. A table
+        at the body's level (the notices' floating 版记) streams; its rendered grid is checked
+        in its piece as the whole-document path checks it (``_grids_fit``), and one that
+        docxtpl's fix_tables would change raises ``TableGridNotFit``: the notice is then
+        rendered whole.
         """
         source = self.get_xml()
         head = _BODY_START.match(source)
         return (head is not None and not any(word in source for word in _NOT_STREAMABLE)
                 and all(name.startswith("xmlns:") for name, _ in _ATTRIBUTE.findall(head.group(1)))
-                and self.docx.part.element is self.docx.element)
+                and self.docx.part.element is self.docx.element
+                and not _nested_tables(self.docx.element.body))
 
     def render_around_body(self, context, jinja_env) -> str:
         """docxtpl's render() for everything but the body; the body's Jinja source.
@@ -163,8 +170,10 @@ class NoticeTemplate(DocxTemplate):
             text = text.removesuffix("</w:body>")
             if not text:
                 return
-            wrapped = etree.tostring(_parse_strictly(opening + text + "</w:body>", parser),
-                                     encoding="unicode")
+            piece = _parse_strictly(opening + text + "</w:body>", parser)
+            if "<w:tbl" in text and not _grids_fit(piece):
+                raise TableGridNotFit("a rendered table needs docxtpl's fix_tables")
+            wrapped = etree.tostring(piece, encoding="unicode")
             inner = wrapped[wrapped.index(">") + 1: -len("</w:body>")] if not wrapped.endswith("/>") else ""
             write(inner.encode("utf-8"))
 
@@ -181,9 +190,10 @@ class NoticeTemplate(DocxTemplate):
                     jinja_env.output_exceeded()
             if size >= _STREAM_CHUNK and "</w:p>" in piece:
                 text = "".join(pending)
-                cut = text.rindex("</w:p>") + len("</w:p>")
-                emit(text[:cut])
-                pending, size = [text[cut:]], len(text) - cut
+                cut = _body_level_cut(text)
+                if cut:
+                    emit(text[:cut])
+                    pending, size = [text[cut:]], len(text) - cut
         emit("".join(pending))
 
     def map_tree(self, tree):
@@ -241,3 +251,24 @@ def with_streamed_body(package: bytes, stream) -> bytes:
                 member.write(b"</w:body>" + tail)
     return out.getvalue()
 
+
+
+class TableGridNotFit(Exception):
+    """A streamed piece holds a table whose grid docxtpl's fix_tables would change: the
+    notice must be rendered whole instead (render.py catches it)."""
+
+
+def _nested_tables(body: etree._Element) -> bool:
+    w = f"{{{_W_NS}}}"
+    return any(table.getparent() is not body for table in body.iter(f"{w}tbl"))
+
+
+def _body_level_cut(text: str) -> int:
+    """Where rendered body text can be cut: right after its last ``</w:p>`` that is not inside
+    a table, or before the table that ``</w:p>`` is in (tables are not nested: see
+    ``streamable``); 0 when there is no such place yet."""
+    cut = text.rindex("</w:p>") + len("</w:p>")
+    opened = [m.start() for m in _TABLE_START.finditer(text, 0, cut)]
+    if opened and opened[-1] > text.rfind("</w:tbl>", 0, cut):
+        cut = opened[-1]
+    return cut

@@ -32,7 +32,12 @@ from markupsafe import Markup, escape
 
 from toolkit.context import _check_kind, build_context, clean_text
 from toolkit.docprops import set_notice_properties
-from toolkit.docx_template import NoticeTemplate, RenderedXmlError, with_streamed_body
+from toolkit.docx_template import (
+    NoticeTemplate,
+    RenderedXmlError,
+    TableGridNotFit,
+    with_streamed_body,
+)
 from toolkit.errors import TemplateError, ToolkitError, UnreadableLedgerError
 from toolkit.model import KIND_STAGE, Report
 from toolkit.normalize import parse_kind
@@ -232,8 +237,9 @@ def resolve_kind(report: Report, kind: str | None = None) -> str:
 
 
 def render_context(context: dict[str, Any], path: Path, limits: RenderLimits, *,
-                   subject: str) -> bytes:
-    """The template at ``path`` rendered with ``context`` (see ``render_notice``)."""
+                   subject: str, stream: bool = True) -> bytes:
+    """The template at ``path`` rendered with ``context`` (see ``render_notice``); with
+    ``stream`` false, always on docxtpl's whole-document path."""
     tpl = _load_template(path)
     env = _environment(limits)
 
@@ -248,7 +254,7 @@ def render_context(context: dict[str, Any], path: Path, limits: RenderLimits, *,
 
     # A big notice is rendered in pieces straight into the package (bounded memory); a
     # template the pieces cannot handle takes docxtpl's whole-document path.
-    streaming = tpl.streamable()
+    streaming = stream and tpl.streamable()
     source = body_source()
     with _rendering_errors(path, lambda: source):
         if streaming:
@@ -269,8 +275,12 @@ def render_context(context: dict[str, Any], path: Path, limits: RenderLimits, *,
         raise TemplateError(path, f"用此模板生成的文档无法打开：{exc}") from exc
     if not streaming:
         return data
-    with _rendering_errors(path, lambda: source):
-        return with_streamed_body(data, lambda write: tpl.stream_body(source, context, env, write))
+    try:
+        with _rendering_errors(path, lambda: source):
+            return with_streamed_body(data, lambda write: tpl.stream_body(source, context, env,
+                                                                          write))
+    except TableGridNotFit:  # a table docxtpl's fix_tables must see whole
+        return render_context(context, path, limits, subject=subject, stream=False)
 
 
 class _rendering_errors:
@@ -286,7 +296,7 @@ class _rendering_errors:
 
     def __exit__(self, kind, exc, tb):
         path = self.path
-        if exc is None or isinstance(exc, TemplateError):
+        if exc is None or isinstance(exc, (TemplateError, TableGridNotFit)):
             return False
         if isinstance(exc, UndefinedError):
             name = _undefined_name(exc)
