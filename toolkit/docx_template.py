@@ -252,7 +252,6 @@ def with_streamed_body(package: bytes, stream) -> bytes:
     return out.getvalue()
 
 
-
 class TableGridNotFit(Exception):
     """A streamed piece holds a table whose grid docxtpl's fix_tables would change: the
     notice must be rendered whole instead (render.py catches it)."""
