@@ -35,14 +35,21 @@ _TAIL_BYTES = 4096  # the last line: "],"content_sha256":"<64 hex digits>"}"
 _BATCH_ROWS = 256  # rows per chunk handed to the writer (fewer, larger writes)
 
 
+# One encoder for every row: json.dumps with options builds a new one per call (a tenth of the
+# time of serialising a row).
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
 def _canonical(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return _CANONICAL.encode(value).encode("utf-8")
 
 
 def _row_parts(row: dict) -> tuple[bytes, bytes]:
     """(the row's line, its content without the worksheet row): ``{"row":7,`` then the other
     fields in sorted order, so that the content of a row is a slice of its line."""
-    rest = _canonical({key: value for key, value in row.items() if key != "row"})
+    others = dict(row)
+    others.pop("row", None)
+    rest = _canonical(others)
     number = row.get("row")
     if not isinstance(number, int) or isinstance(number, bool):
         return _canonical(row), rest
