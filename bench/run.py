@@ -678,7 +678,7 @@ def xls_lines(results: list[dict]) -> list[str]:
     lines = []
     for r in results:
         if r.get("read_xls") is not None:
-            lines.append(f"- read, {r['rows']:,} rows: .xls {fmt_s(r['read_xls'])} "
+            lines.append(f"- read, {r['rows']:,} rows, {r.get('shape', 'standard')}: .xls {fmt_s(r['read_xls'])} "
                          f"(python-calamine), .xlsx {fmt_s(r['read'])} (same ledger, same problems)")
     return ["", *lines] if lines else []
 
