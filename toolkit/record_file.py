@@ -3,17 +3,19 @@
 A record (see archive.py) is written so that its parts sit on lines of their own::
 
     {"format":"toolkit-history/1",…,"stats":{…},"rows":[
-    {"category":"…","deadline":"2024-12-31",…,"row":5,…},
+    {"row":5,"category":"…","deadline":"2024-12-31",…},
     …
     ],"content_sha256":"9f2c…"}
 
 At 50,000 rows a record is 50–80 MB; held as one text, then as bytes, then parsed, it set the
 toolkit's peak memory. Laid out like this it is written a row at a time, ``toolkit history``
 reads only the first line, a comparison reads the rows one line at a time, and "is this record
-the ledger as it is now?" is answered by the checksum on the last line (``content_digest``:
-the statistics and every row, each serialised one canonical way, sorted keys). Any JSON reader
-still reads the whole file as one object; a record in another layout (older versions wrote one
-line; someone may reformat a file) is read whole, as before.
+the ledger as it is now?" is answered by the checksum on the last line (``content_of``: the
+statistics and every row line). A row line is ``{"row":N,`` (its worksheet row) followed by the
+row's other fields in sorted order: that rest is what the row says wherever it sits, and its
+hash (``row_key``) is taken from the raw line, so rows known to be unchanged are skipped
+without being parsed. Any JSON reader still reads the whole file as one object; a record in
+another layout (older versions wrote one line; someone may reformat a file) is read whole.
 """
 
 from __future__ import annotations
