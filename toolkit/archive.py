@@ -339,11 +339,6 @@ def snapshot_rows(ledger: Ledger, fields: tuple[str, ...] = ROW_FIELDS) -> list[
     return list(iter_snapshot_rows(ledger, fields))
 
 
-def snapshot_content(ledger: Ledger, stats: Stats) -> tuple[list[dict], dict]:
-    """(rows, statistics) exactly as a snapshot of this ledger would hold them."""
-    return snapshot_rows(ledger), stats_to_dict(stats)
-
-
 def ledger_content(ledger: Ledger, stats: Stats) -> Content:
     """The content checksum a snapshot of this ledger would carry, and its rows' keys, without
     holding its rows."""
