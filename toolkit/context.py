@@ -618,6 +618,9 @@ def _letterhead(meta, issuer: str) -> dict[str, Any]:
         "printer": printer,
         "print_date": print_date,
         "record": bool(cc or printer or print_date),
+        # The 版记 on the next even page, its page unnumbered (§7.4, §7.5): set by the
+        # toolkit after LibreOffice put it on an odd page (toolkit/even_page.py).
+        "record_next_page": False,
     }
 
 
@@ -707,3 +710,8 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
            if k in ("seal", "signature_pad", "date_pad", "date_style")},
         **_letterhead(meta, issuer),
     }
+
+
+def has_record(meta) -> bool:
+    """The notice of ``meta`` has a 版记 (抄送, 印发机关 or 印发日期 given), as ``record``."""
+    return bool(_letterhead(meta, "")["record"])
