@@ -229,3 +229,23 @@ def test_a_template_without_the_switch_is_converted_once(tmp_path, conversions):
     pages = bbox_pages(result.pdf)
     assert _page_of(pages, DATE)[0] == _page_of(pages, PRINTED)[0] == 2
     assert _page_number(pages[2]) == "—3—"
+
+
+@needs_office
+def test_date_pushed_by_the_record_keeps_the_first_version(tmp_path, conversions):
+    """Five problems and a sixth of one progress line: page 2 holds the signature and date but
+    not the 版记 as well, so all three went to page 3. Without the 版记 the date goes back to
+    page 2 and the 版记 would be alone on page 3, odd again: the first version stays."""
+    rows = [row(i, "政治建设不到位", f"问题{i}", "已完成") for i in range(1, 6)]
+    rows.append(row(6, "政治建设不到位", "问题6", "已完成", progress="做了。"))
+    ledger = write_ledger(tmp_path / "台账.xlsx", rows, meta=dict(SHORT_META, **RECORD))
+    target = tmp_path / "out" / "通报.docx"
+    result = build_notice(ledger, target, pdf=True, records=False)
+    assert result.outcome == BUILT and result.pdf is not None
+    assert conversions == [3, 3]
+    assert any("第 3 页（奇数页）" in note for note in result.notes), result.notes
+    pages = bbox_pages(result.pdf)
+    assert len(pages) == 3
+    assert _page_of(pages, DATE)[0] == _page_of(pages, PRINTED)[0] == 2
+    assert _page_number(pages[2]) == "—3—"
+    assert _section_breaks(target) == 0  # the .docx is the one the PDF was made from
