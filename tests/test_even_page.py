@@ -22,6 +22,7 @@ import toolkit.pdf
 from toolkit import even_page
 from toolkit.archive import sha256_of, written_state
 from toolkit.build import BUILT, UNCHANGED, build_notice
+from toolkit.errors import OutputLockedError
 from toolkit.model import KIND_STAGE
 from toolkit.names import NOTICE, history_root, mark_package
 from toolkit.render import render_notice, template_for
@@ -167,6 +168,30 @@ def test_second_pdf_still_odd_keeps_the_first_version(tmp_path, monkeypatch):
     assert docx.read_bytes() == data and pdf.read_bytes() == before
 
 
+def test_pdf_that_cannot_be_replaced_puts_the_first_docx_back(tmp_path, monkeypatch):
+    """The new PDF cannot replace the old one (open in a viewer): the .docx goes back to the
+    first version, so the two beside each other still agree."""
+    report = make_report([make_problem(1)], dict(FULL_META, cc="市委巡察办"))
+    data = mark_package(render_notice(report), NOTICE)
+    docx, pdf = tmp_path / "通报.docx", tmp_path / "通报.pdf"
+    docx.write_bytes(data)
+    pdf.write_bytes(b"%PDF-1.6 <</Type/Page>>")
+    monkeypatch.setattr(even_page, "_converted",
+                        lambda _docx, _data: b"%PDF-1.6 " + b"<</Type/Page>>" * 2)
+    write = even_page.write_atomic
+
+    def locked(target, payload, *args, **kwargs):
+        if Path(target).suffix == ".pdf":
+            raise OutputLockedError(target, "文件被占用")
+        return write(target, payload, *args, **kwargs)
+
+    monkeypatch.setattr(even_page, "write_atomic", locked)
+    with pytest.raises(OutputLockedError):
+        even_page.record_on_even_page(report, None, None, docx, pdf, data)
+    assert docx.read_bytes() == data
+    assert pdf.read_bytes() == b"%PDF-1.6 <</Type/Page>>"
+
+
 def test_no_record_no_second_render(tmp_path, monkeypatch):
     report = make_report([make_problem(1)], FULL_META)
     monkeypatch.setattr(even_page, "_converted", lambda *_: pytest.fail("converted again"))
@@ -185,6 +210,7 @@ def test_date_on_an_odd_page_record_on_the_next_even_page(tmp_path, conversions)
     result = build_notice(_ledger(tmp_path, 6), target, pdf=True)
     assert result.outcome == BUILT and result.pdf is not None
     assert conversions == [3, 4]  # the first PDF ended on page 3
+    assert any("版记已另起第 4 页" in note for note in result.notes), result.notes
     pages = bbox_pages(result.pdf)
     assert len(pages) == 4
     date_page, _ = _page_of(pages, DATE)

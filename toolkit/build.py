@@ -322,7 +322,11 @@ def _record_on_even_page(report: Report, kind: str | None, template: Path | None
         return data
     from .even_page import record_on_even_page
 
-    placed = record_on_even_page(report, kind, template, docx, pdf, data)
+    try:
+        placed = record_on_even_page(report, kind, template, docx, pdf, data)
+    except ToolkitError as exc:  # the first .docx and PDF stand, and agree
+        notes.append(f"版记未能另起偶数页：{exc.message}（{docx.name} 和 PDF 保持原排版）")
+        return data
     if placed.note:
         notes.append(placed.note)
     return placed.data

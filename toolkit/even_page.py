@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .atomic import write_atomic
-from .errors import PdfConversionError, os_reason
+from .errors import PdfConversionError, ToolkitError, os_reason
 from .model import Report
 from .names import NOTICE, mark_package
 
@@ -64,8 +64,8 @@ def record_on_even_page(report: Report, kind: str | None, template: Path | None,
     its template the switch, and the PDF an odd number of pages, render it again with the
     版记 on the next page, convert that, and replace both files (the .docx first) when the new
     PDF has an even number of pages. Raises the ``ToolkitError`` of a failed render,
-    conversion or write; the files are then the first version, or the new .docx beside the
-    old PDF only when the PDF alone could not be written."""
+    conversion or write; the files on disk are then the first version (the .docx is put
+    back when the new PDF cannot replace the old one)."""
     from .context import has_record
     from .render import render_notice, resolve_kind, template_for
 
@@ -83,8 +83,14 @@ def record_on_even_page(report: Report, kind: str | None, template: Path | None,
         return EvenPage(data, note=f"{pdf.name} 的版记在第 {count} 页（奇数页）；移到下一页后仍不是偶数页，"
                                    "已保留原排版，需要双面印刷成册时请在 Word 中调整")
     write_atomic(docx, moved)
-    write_atomic(pdf, pdf_data)
-    return EvenPage(moved, moved=True)
+    try:
+        write_atomic(pdf, pdf_data)
+    except ToolkitError:  # a PDF open in a viewer: the .docx goes back to match the old PDF
+        write_atomic(docx, data)
+        raise
+    return EvenPage(moved, moved=True,
+                    note=f"{pdf.name} 的落款在第 {count} 页（奇数页），版记已另起第 {count + 1} 页"
+                         f"（偶数页，不编页码），{docx.name} 同样调整")
 
 
 def _converted(docx: Path, data: bytes) -> bytes:
