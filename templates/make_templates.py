@@ -359,8 +359,18 @@ STYLES = [
     ),
     (
         # The paragraph that ends the body's section when the 版记 goes to a page of its own
-        # (``record_next_page``, see record_page_break): one twip high, so the date's page
-        # keeps room for it.
+        # (``record_next_page``, see record_page_break): as many exact lines as the 版记 takes
+        # below the date ({{ record_space }}), never split, so the date stays where it was.
+        "公文版记留空",
+        "GwRecordSpace",
+        "Normal",
+        "GwBody",
+        f'<w:keepLines/><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="{LINE}" '
+        'w:lineRule="exact"/><w:ind w:firstLine="0"/>',
+        rfonts(FANGSONG) + f'<w:sz w:val="{BODY_SZ}"/><w:szCs w:val="{BODY_SZ}"/>',
+    ),
+    (
+        # The first paragraph of the 版记's own section: one twip high.
         "公文版记分节",
         "GwRecordBreak",
         "Normal",
@@ -872,6 +882,11 @@ def record_page_break(w: Writer) -> None:
     """The paragraph that, with ``record_next_page``, ends the body's section after the date,
     so the 版记 (anchored after it) starts a section of its own on the next even page.
 
+    It is as high as the 版记 with its blank line above (``record_space``: line breaks), so
+    the signature and date stay on the page where LibreOffice put them with the 版记: when
+    the 版记 had pushed them onto that page, they would otherwise go back a page, and the 版记
+    on a page of its own would again be odd.
+
     The body's sectPr then governs the 版记's page only and its footers hide their page
     numbers (``PAGE_NUMBER_IF``); this paragraph's sectPr, a copy of the body's, keeps the
     numbers of every page before, through footers of its own. The toolkit sets
@@ -897,8 +912,8 @@ def record_page_break(w: Writer) -> None:
         refs.append(parse_xml(f'<w:footerReference {nsdecls("w", "r")} w:type="{kind}" r:id="{rid}"/>'))
     for ref in reversed(refs):
         body_sectPr.insert(0, ref)
-    p = parse_xml(f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{STYLE_IDS['公文版记分节']}\"/>"
-                  "</w:pPr></w:p>")
+    p = parse_xml(f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{STYLE_IDS['公文版记留空']}\"/>"
+                  '</w:pPr><w:r><w:t xml:space="preserve">{{ record_space }}</w:t></w:r></w:p>')
     p.find(qn("w:pPr")).append(body_sectPr)
     w.tag("if record_next_page")
     w._append(p)

@@ -1,9 +1,10 @@
 """The 版记 on an even last page in the PDF (GB/T 9704 §7.4), unnumbered when it has a page of
 its own (§7.5): toolkit/even_page.py, measured in LibreOffice's PDF.
 
-Four conversions with LibreOffice in all: a 阶段性进展 notice of six problems (three pages,
-the date on page 3: converted twice), one of five (two pages: converted once), and the six
-from a template without the switch (converted once).
+Six conversions with LibreOffice in all: a 阶段性进展 notice of six problems (three pages,
+the date on page 3: converted twice), one of five (two pages: converted once), the six from a
+template without the switch (converted once), and one whose date the 版记 had pushed onto
+page 3 (converted twice).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import toolkit.pdf
 from toolkit import even_page
 from toolkit.archive import sha256_of, written_state
 from toolkit.build import BUILT, UNCHANGED, build_notice
+from toolkit.context import build_context
 from toolkit.errors import OutputLockedError
 from toolkit.model import KIND_STAGE
 from toolkit.names import NOTICE, history_root, mark_package
@@ -76,7 +78,7 @@ def _page_number(page: list[Line]) -> str | None:
 def _section_breaks(docx: Path) -> int:
     """Paragraphs ending a section (a w:sectPr inside a paragraph's properties)."""
     with zipfile.ZipFile(docx) as package:
-        return package.read("word/document.xml").count(b"<w:pPr><w:pStyle w:val=\"GwRecordBreak\"/><w:sectPr")
+        return package.read("word/document.xml").count(b"<w:pPr><w:pStyle w:val=\"GwRecordSpace\"/><w:sectPr")
 
 
 def _without_switch(folder: Path) -> Path:
@@ -192,6 +194,22 @@ def test_pdf_that_cannot_be_replaced_puts_the_first_docx_back(tmp_path, monkeypa
     assert pdf.read_bytes() == b"%PDF-1.6 <</Type/Page>>"
 
 
+@pytest.mark.parametrize(("cc", "printer", "lines"), [
+    ("市委巡察办", "办公室", 3),  # blank line, 抄送, 印发
+    ("", "办公室", 2),
+    ("市委巡察办", "", 2),
+    ("甲" * 25, "办公室", 3),  # 抄送：+ 25 + 。 = 29 characters: one line
+    ("甲" * 26, "办公室", 4),  # 30: the 抄送 wraps
+    ("甲" * 51, "办公室", 4),  # 29 + 26
+    ("甲" * 52, "办公室", 5),
+    ("ab" * 25, "办公室", 3),  # Latin letters count half
+])
+def test_record_space_is_the_records_height_in_lines(cc, printer, lines):
+    report = make_report([make_problem(1)], dict(FULL_META, cc=cc, printer=printer))
+    context = build_context(report, KIND_STAGE)
+    assert context["record_space"] == "\n" * (lines - 1)
+
+
 def test_no_record_no_second_render(tmp_path, monkeypatch):
     report = make_report([make_problem(1)], FULL_META)
     monkeypatch.setattr(even_page, "_converted", lambda *_: pytest.fail("converted again"))
@@ -258,20 +276,19 @@ def test_a_template_without_the_switch_is_converted_once(tmp_path, conversions):
 
 
 @needs_office
-def test_date_pushed_by_the_record_keeps_the_first_version(tmp_path, conversions):
+def test_date_pushed_by_the_record_stays_on_its_page(tmp_path, conversions):
     """Five problems and a sixth of one progress line: page 2 holds the signature and date but
-    not the 版记 as well, so all three went to page 3. Without the 版记 the date goes back to
-    page 2 and the 版记 would be alone on page 3, odd again: the first version stays."""
+    not the 版记 as well, so all three went to page 3. The paragraph that ends the section
+    keeps the 版记's room free below the date, so the date stays on page 3 (rather than going
+    back to page 2 and leaving the 版记 alone on an odd page 3)."""
     rows = [row(i, "政治建设不到位", f"问题{i}", "已完成") for i in range(1, 6)]
     rows.append(row(6, "政治建设不到位", "问题6", "已完成", progress="做了。"))
     ledger = write_ledger(tmp_path / "台账.xlsx", rows, meta=dict(SHORT_META, **RECORD))
     target = tmp_path / "out" / "通报.docx"
     result = build_notice(ledger, target, pdf=True, records=False)
     assert result.outcome == BUILT and result.pdf is not None
-    assert conversions == [3, 3]
-    assert any("第 3 页（奇数页）" in note for note in result.notes), result.notes
+    assert conversions == [3, 4]
     pages = bbox_pages(result.pdf)
-    assert len(pages) == 3
-    assert _page_of(pages, DATE)[0] == _page_of(pages, PRINTED)[0] == 2
-    assert _page_number(pages[2]) == "—3—"
-    assert _section_breaks(target) == 0  # the .docx is the one the PDF was made from
+    assert _page_of(pages, DATE)[0] == 2 and _page_of(pages, PRINTED)[0] == 3
+    assert [_page_number(p) for p in pages] == ["—1—", "—2—", "—3—", None]
+    assert _section_breaks(target) == 1

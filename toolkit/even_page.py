@@ -9,9 +9,11 @@ template then ends the body's section after the date and puts the 版记 alone a
 the next page, under footers without page numbers) and converted again. The .docx beside
 the PDF is always the one the PDF was made from.
 
-A template without the switch (a clerk's own, made before it existed) is left as it is: no
-second render. One extra render and conversion at most; when the second PDF does not end on an
-even page either (the date moved back a page once the 版记 left it), the first version stays.
+The paragraph that ends the section is as high as the 版记 was (``record_space``), so the
+signature and date stay on their page even when it was the 版记 that pushed them there. A
+template without the switch (a clerk's own, made before it existed) is left as it is: no second
+render. One extra render and conversion at most; when the second PDF does not end on an even
+page either (the 版记's height misjudged), the first version stays, with a note.
 """
 
 from __future__ import annotations
