@@ -76,12 +76,16 @@ def record_on_even_page(report: Report, kind: str | None, template: Path | None,
     path = Path(template) if template is not None else template_for(resolve_kind(report, kind))
     if not template_has_switch(path):
         return EvenPage(data)
-    count = pdf_page_count(pdf.read_bytes())
+    try:
+        count = pdf_page_count(pdf.read_bytes())
+    except OSError:  # gone already: nothing to measure
+        return EvenPage(data)
     if count is None or count % 2 == 0:
         return EvenPage(data)
     moved = mark_package(render_notice(report, kind, template, record_next_page=True), NOTICE)
     pdf_data = _converted(docx, moved)
-    if (pdf_page_count(pdf_data) or 1) % 2:
+    pages = pdf_page_count(pdf_data) or 1
+    if pages % 2:
         return EvenPage(data, note=f"{pdf.name} 的版记在第 {count} 页（奇数页）；移到下一页后仍不是偶数页，"
                                    "已保留原排版，需要双面印刷成册时请在 Word 中调整")
     write_atomic(docx, moved)
@@ -91,7 +95,7 @@ def record_on_even_page(report: Report, kind: str | None, template: Path | None,
         write_atomic(docx, data)
         raise
     return EvenPage(moved, moved=True,
-                    note=f"{pdf.name} 的落款在第 {count} 页（奇数页），版记已另起第 {count + 1} 页"
+                    note=f"{pdf.name} 的落款在第 {count} 页（奇数页），版记已另起第 {pages} 页"
                          f"（偶数页，不编页码），{docx.name} 同样调整")
 
 
