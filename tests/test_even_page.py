@@ -95,9 +95,10 @@ def _without_switch(folder: Path) -> Path:
                 end = data.index("{%p endif %}", start)
                 end = data.index("</w:p>", end) + len("</w:p>")
                 data = data[:start] + data[end:]
+            if info.filename.startswith("word/footer"):
+                data = data.replace("{% if not record_next_page %}", "").replace("{% endif %}", "")
             if isinstance(data, str):
-                data = (data.replace("{% if not record_next_page %}", "")
-                        .replace("{% endif %}", "")).encode("utf-8")
+                data = data.encode("utf-8")
             new.writestr(info, data)
     assert not even_page.template_has_switch(target)
     return target
