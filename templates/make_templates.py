@@ -27,6 +27,7 @@ both the script and the two .docx files. Clerks may restyle the generated files 
 
 from __future__ import annotations
 
+import copy
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +37,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.parts.hdrftr import FooterPart
 from docx.shared import Mm, Twips
 from lxml import etree
 
@@ -356,6 +358,28 @@ STYLES = [
         rfonts(FANGSONG) + '<w:sz w:val="2"/><w:szCs w:val="2"/>',
     ),
     (
+        # The paragraph that ends the body's section when the 版记 goes to a page of its own
+        # (``record_next_page``, see record_page_break): as many exact lines as the 版记 takes
+        # below the date ({{ record_space }}), never split, so the date stays where it was.
+        "公文版记留空",
+        "GwRecordSpace",
+        "Normal",
+        "GwBody",
+        f'<w:keepLines/><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="{LINE}" '
+        'w:lineRule="exact"/><w:ind w:firstLine="0"/>',
+        rfonts(FANGSONG) + f'<w:sz w:val="{BODY_SZ}"/><w:szCs w:val="{BODY_SZ}"/>',
+    ),
+    (
+        # The first paragraph of the 版记's own section: one twip high.
+        "公文版记分节",
+        "GwRecordBreak",
+        "Normal",
+        "GwBody",
+        '<w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+        '<w:ind w:firstLine="0"/>',
+        rfonts(FANGSONG) + '<w:sz w:val="2"/><w:szCs w:val="2"/>',
+    ),
+    (
         "公文页码",
         "GwPageNumber",
         "Normal",
@@ -548,27 +572,36 @@ def _settings(doc) -> None:
         csc.set(qn("w:val"), "doNotCompress")
 
 
-def _page_number_paragraph(style_id: str):
+# The body's last section (the only one, unless the 版记 has a page of its own) shows its page
+# number unless the 版记 went to the next even page: GB/T 9704 §7.5 numbers neither the 版记
+# page nor a blank page before it. The condition wraps the runs, so the footer keeps its
+# paragraph either way (a footer without one is not valid WordprocessingML).
+PAGE_NUMBER_IF = "{% if not record_next_page %}"
+PAGE_NUMBER_ENDIF = "{% endif %}"
+
+
+def _page_number_paragraph(style_id: str, conditional: bool = False):
+    start, end = (PAGE_NUMBER_IF, PAGE_NUMBER_ENDIF) if conditional else ("", "")
     return parse_xml(
         f"<w:p {nsdecls('w')}>"
         f'<w:pPr><w:pStyle w:val="{style_id}"/></w:pPr>'
-        '<w:r><w:t xml:space="preserve">— </w:t></w:r>'
+        f'<w:r><w:t xml:space="preserve">{start}— </w:t></w:r>'
         '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
         '<w:r><w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
         '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
         "<w:r><w:t>1</w:t></w:r>"
         '<w:r><w:fldChar w:fldCharType="end"/></w:r>'
-        '<w:r><w:t xml:space="preserve"> —</w:t></w:r>'
+        f'<w:r><w:t xml:space="preserve"> —{end}</w:t></w:r>'
         "</w:p>"
     )
 
 
-def _footer(footer, style_id: str) -> None:
+def _footer(footer, style_id: str, conditional: bool = False) -> None:
     footer.is_linked_to_previous = False
     el = footer._element
     for p in el.findall(qn("w:p")):
         el.remove(p)
-    el.append(_page_number_paragraph(style_id))
+    el.append(_page_number_paragraph(style_id, conditional))
 
 
 def _page_setup(doc) -> None:
@@ -593,8 +626,8 @@ def _page_setup(doc) -> None:
     for attr in ("w:charSpace",):
         if grid.get(qn(attr)) is not None:
             del grid.attrib[qn(attr)]
-    _footer(sec.footer, "GwPageNumber")
-    _footer(sec.even_page_footer, "GwPageNumberEven")
+    _footer(sec.footer, "GwPageNumber", conditional=True)
+    _footer(sec.even_page_footer, "GwPageNumberEven", conditional=True)
 
 
 
@@ -845,10 +878,57 @@ def record_table() -> str:
     )
 
 
+def record_page_break(w: Writer) -> None:
+    """The paragraph that, with ``record_next_page``, ends the body's section after the date,
+    so the 版记 (anchored after it) starts a section of its own on the next even page.
+
+    It is as high as the 版记 with its blank line above (``record_space``: line breaks), so
+    the signature and date stay on the page where LibreOffice put them with the 版记: when
+    the 版记 had pushed them onto that page, they would otherwise go back a page, and the 版记
+    on a page of its own would again be odd.
+
+    The body's sectPr then governs the 版记's page only and its footers hide their page
+    numbers (``PAGE_NUMBER_IF``); this paragraph's sectPr, a copy of the body's, keeps the
+    numbers of every page before, through footers of its own. The toolkit sets
+    ``record_next_page`` when LibreOffice put the 版记 on an odd page (toolkit/even_page.py).
+    The section starts on the next page, not "even page": LibreOffice 7 turns ``evenPage``
+    into a left-only page style with a shorter footer area, which moves the 版记 below the
+    type area (and, on a one-section notice, shifts the first page).
+    """
+    doc = w.doc
+    body_sectPr = copy.deepcopy(w.sectPr)
+    for ref in body_sectPr.findall(qn("w:footerReference")):
+        body_sectPr.remove(ref)
+    start = body_sectPr.find(qn("w:type"))
+    if start is not None:
+        body_sectPr.remove(start)
+    refs = []
+    for kind, style_id in (("default", "GwPageNumber"), ("even", "GwPageNumberEven")):
+        part = FooterPart.new(doc.part.package)
+        for p in part.element.findall(qn("w:p")):  # python-docx's empty Footer paragraph
+            part.element.remove(p)
+        part.element.append(_page_number_paragraph(style_id))
+        rid = doc.part.relate_to(part, RT.FOOTER)
+        refs.append(parse_xml(f'<w:footerReference {nsdecls("w", "r")} w:type="{kind}" r:id="{rid}"/>'))
+    for ref in reversed(refs):
+        body_sectPr.insert(0, ref)
+    p = parse_xml(f"<w:p {nsdecls('w')}><w:pPr><w:pStyle w:val=\"{STYLE_IDS['公文版记留空']}\"/>"
+                  '</w:pPr><w:r><w:t xml:space="preserve">{{ record_space }}</w:t></w:r></w:p>')
+    p.find(qn("w:pPr")).append(body_sectPr)
+    w.tag("if record_next_page")
+    w._append(p)
+    # LibreOffice starts the new page style at the first paragraph of the section; it drops
+    # the empty paragraph above and cannot start a page at a floating table.
+    w.para("公文版记分节")
+    w.tag("endif")
+
+
 def record(w: Writer) -> None:
     """版记 (GB/T 9704 §7.4) at the foot of the page of the signature and date: a floating
-    table anchored in a one-twip paragraph after the date."""
+    table anchored in a one-twip paragraph after the date; with ``record_next_page``, at the
+    foot of the next even page (record_page_break)."""
     w.tag("if record")
+    record_page_break(w)
     w.raw(record_table())
     w.para("公文版记锚点")
     w.tag("endif")

@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("context", "docx_template", "template_guard", "pdf", "official"),
     ("render", "stats_book", "findings_book", "blank"),
     ("annex", "changes_book"),  # built on render and on the statistics workbook's writer
+    ("even_page",),  # renders again after the PDF: on render and pdf
     ("pipeline",),
     ("build", "rollup"),
     ("watch_debounce",),  # the watcher's parts: the queue first, then what uses it

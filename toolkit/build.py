@@ -238,6 +238,7 @@ def _write_notice(report: Report, target: Path, history_dir: Path | None, *, kin
             pdf_path = pdf_path_for(written)
             check_replaceable(pdf_path)  # pdf.py replaces it; a PDF of someone else's stays
             convert_to_pdf(written, pdf_path)
+            data = _record_on_even_page(report, kind, template, written, pdf_path, data, notes)
             notes.extend(_font_notes())
         except ToolkitError as exc:
             pdf_path, problem = None, exc
@@ -311,3 +312,21 @@ def _font_notes() -> list[str]:
 
     note = describe_substitutes(font_substitutes())
     return [note] if note else []
+
+
+def _record_on_even_page(report: Report, kind: str | None, template: Path | None, docx: Path,
+                         pdf: Path, data: bytes, notes: list[str]) -> bytes:
+    """The notice's bytes on disk once its PDF puts the 版记 on an even last page
+    (``even_page``; the ledger annex has no 版记)."""
+    if kind is not None and kind.strip() == ANNEX_KIND:
+        return data
+    from .even_page import record_on_even_page
+
+    try:
+        placed = record_on_even_page(report, kind, template, docx, pdf, data)
+    except ToolkitError as exc:  # the first .docx and PDF stand, and agree
+        notes.append(f"版记未能另起偶数页：{exc.message}（{docx.name} 和 PDF 保持原排版）")
+        return data
+    if placed.note:
+        notes.append(placed.note)
+    return placed.data

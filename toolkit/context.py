@@ -8,6 +8,7 @@ sentence is ``stats.summary`` as is. The keys are documented in docs/templates.m
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
@@ -618,7 +619,28 @@ def _letterhead(meta, issuer: str) -> dict[str, Any]:
         "printer": printer,
         "print_date": print_date,
         "record": bool(cc or printer or print_date),
+        # The 版记 on the next even page, its page unnumbered (§7.4, §7.5): set by the
+        # toolkit after LibreOffice put it on an odd page (toolkit/even_page.py).
+        "record_next_page": False,
+        # Line breaks for the space the 版记 takes below the date, kept free when it moves.
+        "record_space": "\n" * (_record_lines(cc, bool(printer or print_date)) - 1),
     }
+
+
+# 抄送 in 4号 (14 pt = 280 twips) across the 156 mm type area: one character in, the first line
+# after 抄送：, the others aligned after the colon (templates/make_templates.py, 公文版记抄送).
+_RECORD_FIRST_LINE = 29  # (8844 - 280 - 280) // 280
+_RECORD_OTHER_LINES = 26  # (8844 - 1120 - 280) // 280
+
+
+def _record_lines(cc: str, print_row: bool) -> int:
+    """Body lines (28.9 pt) the 版记 takes below the date: the blank line above it, the 抄送
+    lines and the 印发 row (each line of the table is one body line)."""
+    lines = 1 + int(print_row)
+    if cc:
+        width = math.ceil(_visual_width(f"抄送：{cc}。"))
+        lines += 1 + max(0, -(-(width - _RECORD_FIRST_LINE) // _RECORD_OTHER_LINES))
+    return lines
 
 
 def _section_numbers(kind: str, present: dict[str, bool]) -> dict[str, str]:
@@ -707,3 +729,8 @@ def build_context(report: Report, kind: str) -> dict[str, Any]:
            if k in ("seal", "signature_pad", "date_pad", "date_style")},
         **_letterhead(meta, issuer),
     }
+
+
+def has_record(meta) -> bool:
+    """The notice of ``meta`` has a 版记 (抄送, 印发机关 or 印发日期 given), as ``record``."""
+    return bool(_letterhead(meta, "")["record"])

@@ -202,7 +202,8 @@ def _check_active_content(path: Path, tpl: NoticeTemplate) -> None:
 
 
 def render_notice(
-    report: Report, kind: str | None = None, template: Path | None = None
+    report: Report, kind: str | None = None, template: Path | None = None, *,
+    record_next_page: bool = False,
 ) -> bytes:
     """The notice of ``report`` as .docx bytes.
 
@@ -211,11 +212,13 @@ def render_notice(
     Raises ``TemplateError`` (before anything is written) when the kind is unknown, the
     template is missing, broken or hostile, uses a placeholder the context does not have,
     fails while rendering, exceeds the limits of ``template_guard``, or renders to a body
-    that is not well-formed XML.
+    that is not well-formed XML. ``record_next_page`` moves the 版记 to the foot of the next
+    even page, that page unnumbered (templates that support it, see toolkit/even_page.py).
     """
     kind = resolve_kind(report, kind)
     path = Path(template) if template is not None else template_for(kind)
     context = build_context(report, kind)
+    context["record_next_page"] = record_next_page and bool(context["record"])
     return render_context(context, path, render_limits(report), subject=kind)
 
 
