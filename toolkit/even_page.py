@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .atomic import write_atomic
 from .errors import PdfConversionError, ToolkitError, os_reason
+from .files import open_regular
 from .model import Report
 from .names import NOTICE, mark_package
 
@@ -54,7 +55,7 @@ def pdf_page_count(data: bytes) -> int | None:
 def template_has_switch(template: Path) -> bool:
     """The template's body mentions ``record_next_page`` (the bundled ones do)."""
     try:
-        with zipfile.ZipFile(template) as package:
+        with open_regular(template) as handle, zipfile.ZipFile(handle) as package:
             return SWITCH.encode() in package.read("word/document.xml")
     except (OSError, KeyError, zipfile.BadZipFile, RuntimeError, ValueError):
         return False
