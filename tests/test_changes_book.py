@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from datetime import date, datetime
 
+import pytest
 from ledger_factory import default_rows, row, write_ledger
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -38,7 +39,7 @@ def make_diff(tmp_path):
     del rows[4]  # 问题戊 vanishes
     rows.append(row(6, "作风建设", "新问题己", "未完成"))
     write_ledger(ledger, rows)
-    return ledger, hist, diff_ledger(ledger, hist, today=TODAY)
+    return ledger, hist, diff_ledger(ledger, hist, today=TODAY, whole_baseline=True)
 
 
 def test_fills_comments_and_vanished_rows(tmp_path):
@@ -85,3 +86,14 @@ def test_cli_diff_xlsx(tmp_path):
     before = ledger.read_bytes()
     refused = runner.invoke(app, ["diff", str(ledger), "-o", str(tmp_path / "out"), "--xlsx", str(ledger)])
     assert refused.exit_code == 2 and "a.xlsx" in refused.output and ledger.read_bytes() == before
+
+
+def test_the_diff_without_the_whole_baseline_finds_the_same_changes_but_makes_no_workbook(tmp_path):
+    ledger, hist, whole = make_diff(tmp_path)
+    reduced = diff_ledger(ledger, hist, today=TODAY)
+    assert reduced.changes == whole.changes and not reduced.whole_baseline
+    # Only the rows that changed are held: 问题丙 and 问题丁 are left out as unchanged.
+    assert len(reduced.baseline.rows) < len(whole.baseline.rows) == 5
+    assert sum(reduced.baseline.left_out.values()) == 2
+    with pytest.raises(ValueError, match="whole baseline"):
+        changes_workbook(reduced)

@@ -141,8 +141,12 @@ def _write_legend(sheet: SheetWriter, f: _Formats, diff: LedgerDiff) -> None:
 
 
 def changes_workbook(diff: LedgerDiff) -> WorkbookBytes:
-    """The change workbook in memory; raises ``OutputError`` when it cannot be built."""
+    """The change workbook in memory, of a diff made with ``whole_baseline`` (every row of the
+    baseline is shown); raises ``OutputError`` when it cannot be built."""
     from .archive import snapshot_rows
+
+    if not diff.whole_baseline:
+        raise ValueError("the change workbook needs the whole baseline (diff_ledger(whole_baseline=True))")
 
     rows = snapshot_rows(diff.report.ledger)
     old_rows = list(diff.baseline.rows)

@@ -642,7 +642,8 @@ def diff(
     from .pipeline import diff_ledger
 
     history_dir, notice = _notice_history(ledger, out_dir)
-    result = diff_ledger(ledger, history_dir, against=against, notice=notice.name)
+    result = diff_ledger(ledger, history_dir, against=against, notice=notice.name,
+                         whole_baseline=xlsx is not None)
     if xlsx is not None:
         _write_changes_xlsx(result, xlsx)
     code = _report_status(result.report)

@@ -404,10 +404,11 @@ class LedgerDiff:
     """``toolkit diff``: the ledger now against a snapshot."""
 
     report: Report
-    baseline: Snapshot
+    baseline: Snapshot  # without its unchanged rows unless asked for whole (``diff_report``)
     changes: tuple[Change, ...]
     same_as_latest: bool  # the ledger equals the latest snapshot; the baseline is the one before
     notes: tuple[str, ...] = ()
+    whole_baseline: bool = False  # the baseline holds every row, every field
 
     def count(self, kind: str) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -426,27 +427,33 @@ class LedgerDiff:
 
 
 def diff_report(report: Report, history_dir: Path, *, against: str | None = None,
-                notice: Path | str | None = None) -> LedgerDiff:
+                notice: Path | str | None = None, whole_baseline: bool = False) -> LedgerDiff:
     """What changed in the analysed ledger of ``report`` since its last notice (or since
     ``against``). Raises ``SnapshotError`` when there is nothing to compare with.
     (``pipeline.diff_ledger`` reads the ledger first.)
+
+    The baseline keeps only the rows that changed, with the fields the comparison reads, unless
+    ``whole_baseline`` (the change workbook shows every row and field of it).
     """
     ledger = report.ledger.path
+    content = ledger_content(report.ledger, report.stats)
+    fields, keys = (ROW_FIELDS, None) if whole_baseline else (DIFF_FIELDS, Counter(content.row_keys))
     if against is not None:
-        baseline = Baseline(resolve_against(history_dir, ledger, against, notice), False)
+        chosen = resolve_against(history_dir, ledger, against, notice)
+        baseline = Baseline(chosen if keys is None else leave_out_rows(chosen, keys, fields), False)
     else:
-        baseline = find_baseline(history_dir, report.ledger, ledger_content(report.ledger, report.stats),
-                                 notice)
+        baseline = find_baseline(history_dir, report.ledger, content, notice, fields,
+                                 leave_unchanged=not whole_baseline)
         if baseline.snapshot is None and baseline.latest is not None:
             # Only records identical to the ledger: compare with the latest, nothing changed.
-            baseline = Baseline(load_snapshot(baseline.latest), False, baseline.notes)
+            baseline = Baseline(load_snapshot(baseline.latest, fields, leave_out=keys), False, baseline.notes)
         elif baseline.snapshot is None:
             raise SnapshotError(ledger, "还没有生成过通报（没有通报记录），无法比较；"
                                         "先运行 toolkit build 或 toolkit render")
     snapshot = baseline.snapshot
     assert snapshot is not None  # every branch above found one or raised
-    return LedgerDiff(report, snapshot, diff_rows(snapshot.rows, snapshot_rows(report.ledger)),
-                      baseline.same_as_latest, baseline.notes)
+    return LedgerDiff(report, snapshot, changes_since(snapshot, report.ledger, content),
+                      baseline.same_as_latest, baseline.notes, whole_baseline)
 
 
 # ---------------------------------------------------------------- warnings for check / build

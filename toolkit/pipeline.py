@@ -32,10 +32,13 @@ def analyse(path: Path | str, today: date | None = None, *,
 
 
 def diff_ledger(ledger: Path | str, history_dir: Path, *, against: str | None = None,
-                today: date | None = None, notice: Path | str | None = None) -> LedgerDiff:
-    """What changed in ``ledger`` since its last notice (or since ``against``).
+                today: date | None = None, notice: Path | str | None = None,
+                whole_baseline: bool = False) -> LedgerDiff:
+    """What changed in ``ledger`` since its last notice (or since ``against``); with
+    ``whole_baseline`` the baseline keeps every row (for the change workbook).
 
     Raises ``UnreadableLedgerError`` for an unusable ledger and ``SnapshotError`` when there
     is nothing to compare with.
     """
-    return diff_report(analyse(ledger, today), history_dir, against=against, notice=notice)
+    return diff_report(analyse(ledger, today), history_dir, against=against, notice=notice,
+                       whole_baseline=whole_baseline)
