@@ -14,6 +14,8 @@ import pytest
 from docx import Document
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from render_helpers import FULL_META, make_report, sample_problems
 
 from toolkit import docx_template, render
@@ -86,3 +88,32 @@ def test_table_grid_docxtpl_must_fix_is_rendered_whole(monkeypatch, tmp_path):
     streamed, whole = _both_paths(monkeypatch, report=report, kind=KIND_STAGE, template=path)
     assert _body(streamed) == _body(whole)
     assert _body(whole).count(b"<w:gridCol") == 2  # fixed by docxtpl
+
+
+_TOKENS = ("<w:p>", '<w:p w:x="1">', '<w:p w:x="\t">', "</w:p>", "<w:pPr>", "</w:pPr>", "<w:r>",
+           "<w:t>", "</w:t>", "x", "\n", "\t", "\a", "\f", "<w:p", ">", " ", "</w:p", "<w:p/>",
+           "<w:p\t>", "<w:pa>")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=30))
+@example(["<w:p", " ", "</w:p>", "\t", "</w:p>"])  # the opener swallows a "</w:p>"
+@example(["<w:p>", "\n", "<w:p>", "x", "</w:p>", "\t", "<w:p>", "</w:p>"])
+def test_listing_paragraphs_are_those_the_paragraph_pattern_finds(tokens):
+    # Malformed markup included (an opener holding "</w:p>", openers never closed): the spans
+    # must be exactly those the whole-text pattern gives, or the rewritten notice differs.
+    xml = "".join(tokens)
+    want = [(m.start(), m.end()) for m in docx_template._PARAGRAPH.finditer(xml)
+            if docx_template._LISTING_CHARS.search(m.group(0))]
+    assert docx_template._listing_paragraphs(xml) == want
+
+
+def test_resolve_listing_is_docxtpls():
+    from docxtpl import DocxTemplate
+
+    run = '<w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{}</w:t></w:r>'
+    paragraphs = [f"<w:p><w:pPr><w:jc/></w:pPr>{run.format(text)}</w:p>"
+                  for text in ("甲", "乙\n丙", "丁", "a\tb", "\f戊", "己\a庚", "辛") * 50]
+    xml = "<w:body>\n" + "\n".join(paragraphs) + "\n<w:sectPr/>\n</w:body>"
+    template = docx_template.NoticeTemplate.__new__(docx_template.NoticeTemplate)
+    assert template.resolve_listing(xml) == DocxTemplate.resolve_listing(template, xml)
