@@ -20,7 +20,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "toolkit"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("__init__", "__main__", "errors", "exit_status", "files"),
     ("model", "codes", "names"),
-    ("normalize", "atomic", "safety", "xlsx_out", "jsonsafe", "duplicates", "docprops", "record_file"),
+    ("normalize", "atomic", "safety", "xlsx_out", "jsonsafe", "duplicates", "docprops", "record_file",
+     "side_job"),
     ("read_raw", "discover"),  # the reader's parts: the raw sheet first, then what fills it
     ("read_xlsx", "read_calamine", "read_meta", "read_build"),
     ("read", "validate", "count"),  # the stages, which share their tables through lower layers
