@@ -130,3 +130,16 @@ def test_a_statistics_workbook_that_fails_is_a_note_forked_or_not(tmp_path, monk
     result = _rebuild(tmp_path, monkeypatch, fork=True)
     assert result.outcome == BUILT and result.stats_book is None
     assert any("统计表未能生成：统计表太大" in note for note in result.notes)
+
+
+def test_a_big_ledger_is_not_copied_into_a_child(tmp_path, monkeypatch):
+    # The child would soon hold a copy of the whole ledger: above the limit, the parent does it.
+    def no_fork():
+        raise AssertionError("forked for a ledger above the limit")
+
+    monkeypatch.setattr(build_module, "SIDE_JOB_MAX_PROBLEMS", 1)
+    monkeypatch.setattr(side_job.os, "fork", no_fork)
+    result = _rebuild(tmp_path, monkeypatch, fork=True)
+    assert result.outcome == BUILT
+    assert "history_regressed" in [f.code for f in result.report.findings]
+    assert result.stats_book.is_file()

@@ -32,17 +32,21 @@ def can_fork() -> bool:
 
 
 class SideJob(Generic[T]):
-    """``fn(*args)``, started in a child when ``can_fork()``; ``result()`` gives its value.
+    """``fn(*args)``, started in a child when ``in_child`` and ``can_fork()``; ``result()``
+    gives its value.
 
-    Use it as a context manager: leaving it before ``result()`` stops the child.
+    A child's pages are shared with the parent only until touched, and Python touches every
+    object it reads (reference counts, the garbage collector): a child that reads all of a big
+    ledger soon holds a copy of it. Callers pass ``in_child=False`` where that copy does not
+    fit. Use it as a context manager: leaving it before ``result()`` stops the child.
     """
 
-    def __init__(self, fn: Callable[..., T], *args: Any) -> None:
+    def __init__(self, fn: Callable[..., T], *args: Any, in_child: bool = True) -> None:
         self._fn, self._args = fn, args
         self._pid: int | None = None
         self._fd: int | None = None
         self._value: Any = _MISSING
-        if can_fork():
+        if in_child and can_fork():
             self._start()
 
     def _start(self) -> None:
