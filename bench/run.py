@@ -17,7 +17,9 @@ realistic ledger is generated in a temp folder, then:
 * the floor: python-calamine parsing the same file + docxtpl rendering the same template with
   a context built beforehand, i.e. what the two libraries underneath cost at the least;
 * the whole-process floor: the same as ``python -c`` in a fresh process (start-up, imports,
-  calamine read, docxtpl render, save), the fair yardstick for small ledgers;
+  calamine read, docxtpl render, save), the fair yardstick for small ledgers; at 100 rows
+  also start-up plus importing the chosen libraries the rendering process uses, and nothing
+  else (``_CHOSEN_IMPORTS``): a bound no ``toolkit render`` can beat;
 * peak memory: tracemalloc peak of the in-process pipeline (Python allocations only) and the
   maximum RSS of the ``toolkit render`` child (everything, as the OS sees it).
 
