@@ -211,7 +211,10 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
 def _with_changes(report: Report, history_dir: Path, target: Path) -> Report:
     """``report`` with the changes since the last notice that a clerk must look at (as
     ``analyse(…, history_dir=…)`` gives them)."""
-    changes = history_findings(report.ledger, report.stats, history_dir, target.name)
+    return _plus(report, history_findings(report.ledger, report.stats, history_dir, target.name))
+
+
+def _plus(report: Report, changes: tuple[Finding, ...]) -> Report:
     return replace(report, findings=report.findings + changes)
 
 
@@ -231,7 +234,7 @@ def _joined(report: Report, beside: SideJob | None) -> tuple[Report, WorkbookByt
     if beside is None:
         return report, None
     changes, book = beside.result()
-    return replace(report, findings=report.findings + changes), book
+    return _plus(report, changes), book
 
 
 def _rendered(report: Report, kind: str | None, template: Path | None) -> bytes:
