@@ -28,7 +28,7 @@ so that load on the machine hits the toolkit and the floors alike and their rati
 Every time is the median of several runs (wall clock; other work on the machine shows up in
 it, so the load average is printed too). Then ``toolkit --version`` start-up, the watcher's
 latency (bench/watch_latency.py, polling and native) and the cost of one change in a folder
-of 200 ledgers. The toolkit's bytecode is written first (``compile_toolkit``), as an install
+of 200 ledgers. The toolkit's bytecode is written first (bench/bytecode_cache.py), as an install
 writes it. Standard library plus the project; python-calamine comes with the ``bench``
 extra.
 """
@@ -58,6 +58,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(ROOT))
 
+from bytecode_cache import compile_package  # noqa: E402
 from ledger_gen import SHAPES, write_bench_ledger  # noqa: E402
 
 from toolkit.context import build_context  # noqa: E402
@@ -91,20 +92,6 @@ MARK_END = "<!-- bench/run.py: figures end -->"
 
 
 # ---------------------------------------------------------------- helpers
-
-def compile_toolkit() -> None:
-    """Write the toolkit's bytecode before timing it, as ``pip install`` does.
-
-    An editable install caches bytecode on first import, unless PYTHONDONTWRITEBYTECODE is
-    set (as it is in this project's sandbox): then every ``toolkit`` child would compile the modules
-    changed since the last cache from source again, some 100 ms a process that no clerk's
-    installation pays, and the small-ledger and start-up figures would be the cache's state.
-    """
-    import compileall
-
-    if not compileall.compile_dir(str(ROOT / "toolkit"), quiet=1):
-        raise RuntimeError("the toolkit's own modules did not compile")
-
 
 def median_time(fn, runs: int) -> tuple[float, object]:
     """Median wall time of ``fn()`` over ``runs`` calls, and the last result."""
@@ -746,7 +733,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown shape(s) {', '.join(unknown)}; shapes: {', '.join(SHAPES)}")
     started = datetime.now().strftime("%Y-%m-%d %H:%M")
     load_start = load()
-    compile_toolkit()
+    compile_package(ROOT / "toolkit")
     print("\n".join(machine()), flush=True)
     results = []
     with tempfile.TemporaryDirectory(prefix="toolkit-bench-") as tmp:

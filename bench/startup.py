@@ -4,7 +4,8 @@ Each command runs ``--runs`` times as a fresh process, the commands interleaved 
 (so load on the shared machine falls on all alike); printed are the median and the fastest
 wall time and the median CPU time (user + system) of each. ``--before DIR`` times the same
 commands from another source tree as well (``git archive REV | tar -x -C DIR``), through
-``python -m toolkit.cli`` with ``PYTHONPATH=DIR``, side by side with this one.
+``python -m toolkit.cli`` with ``PYTHONPATH=DIR``, side by side with this one. Each tree's
+bytecode is written first (bench/bytecode_cache.py), as an install writes it.
 
     .venv/bin/python bench/startup.py --runs 30
     .venv/bin/python bench/startup.py --runs 30 --before /tmp/toolkit-before
@@ -23,7 +24,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
 
+from bytecode_cache import compile_package  # noqa: E402
 
 # Not the checkout: ``python -m`` puts the working folder first on sys.path, ahead of PYTHONPATH.
 _NEUTRAL = tempfile.gettempdir()
@@ -51,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         "python -c 'import typer'": ([python, "-c", "import typer"], dict(os.environ)),
     }
     for name, tree in trees.items():
+        compile_package(tree / "toolkit")
         env = dict(os.environ, PYTHONPATH=str(tree))
         for option in ("--version", "--help"):
             commands[f"{name}: toolkit {option}"] = ([python, "-m", "toolkit.cli", option], env)
