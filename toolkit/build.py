@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from .names import (
 )
 from .names import locked_fallback_path as locked_fallback_path  # re-exported
 from .names import notice_path_for as notice_path_for  # re-exported
-from .pipeline import analyse
+from .pipeline import analyse, with_findings, with_history
 from .side_job import SideJob
 from .stats_book import stats_workbook
 from .xlsx_out import WorkbookBytes
@@ -173,7 +173,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
     # Taken before reading: a save in between makes the next build see a change, never miss one.
     source = ledger_digest(ledger) if history_dir is not None else None
     try:
-        # The history comparison is added below (``_with_changes``) or beside the rendering.
+        # The history comparison is added below (``with_history``) or beside the rendering.
         report = analyse(ledger, today, sheet=sheet)
     except ToolkitError as exc:
         return BuildResult(ledger, UNUSABLE, problem=exc)
@@ -183,7 +183,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
         return _write_notice(report, target, None, None, kind=kind, template=template, pdf=pdf,
                              fingerprint=None, edited=None, force=force, notes=[])
     if not report.ok:
-        return BuildResult(ledger, INVALID, report=_with_changes(report, history_dir, target))
+        return BuildResult(ledger, INVALID, report=with_history(report, history_dir, target.name))
 
     notes: list[str] = []
     edited = None
@@ -195,7 +195,7 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
     if kept is not None:
         if _hand_edited(history_dir, target):
             notes.append(f"{target.name} 有手工修改，已保留")
-        return BuildResult(ledger, UNCHANGED, report=_with_changes(report, history_dir, target),
+        return BuildResult(ledger, UNCHANGED, report=with_history(report, history_dir, target.name),
                            notice=kept, notes=tuple(notes))
     if _hand_edited(history_dir, target):
         edited = target
@@ -206,16 +206,6 @@ def build_notice(ledger: Path, target: Path, *, kind: str | None = None,
         return _write_notice(report, target, history_dir, beside, kind=kind, template=template,
                              pdf=pdf, fingerprint=fingerprint, edited=edited, force=force,
                              notes=notes)
-
-
-def _with_changes(report: Report, history_dir: Path, target: Path) -> Report:
-    """``report`` with the changes since the last notice that a clerk must look at (as
-    ``analyse(…, history_dir=…)`` gives them)."""
-    return _plus(report, history_findings(report.ledger, report.stats, history_dir, target.name))
-
-
-def _plus(report: Report, changes: tuple[Finding, ...]) -> Report:
-    return replace(report, findings=report.findings + changes)
 
 
 def _beside_notice(report: Report, history_dir: Path, notice: str,
@@ -234,7 +224,7 @@ def _joined(report: Report, beside: SideJob | None) -> tuple[Report, WorkbookByt
     if beside is None:
         return report, None
     changes, book = beside.result()
-    return _plus(report, changes), book
+    return with_findings(report, changes), book
 
 
 def _rendered(report: Report, kind: str | None, template: Path | None) -> bytes:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from .count import count
 from .history import LedgerDiff, diff_report, history_findings
-from .model import Report
+from .model import Finding, Report
 from .read import read_ledger
 from .validate import validate
 
@@ -24,11 +25,19 @@ def analyse(path: Path | str, today: date | None = None, *,
     sheet (see ``read_ledger``).
     """
     ledger = read_ledger(path, sheet=sheet)
-    findings = validate(ledger, today)
-    stats = count(ledger, today)
-    if history_dir is not None:
-        findings += history_findings(ledger, stats, history_dir, notice)
-    return Report(ledger=ledger, findings=findings, stats=stats)
+    report = Report(ledger=ledger, findings=validate(ledger, today), stats=count(ledger, today))
+    return report if history_dir is None else with_history(report, history_dir, notice)
+
+
+def with_history(report: Report, history_dir: Path, notice: Path | str | None = None) -> Report:
+    """``report`` with the changes since the last notice that a clerk must look at (see
+    ``analyse``)."""
+    return with_findings(report, history_findings(report.ledger, report.stats, history_dir, notice))
+
+
+def with_findings(report: Report, extra: tuple[Finding, ...]) -> Report:
+    """``report`` with ``extra`` findings after its own."""
+    return replace(report, findings=report.findings + extra)
 
 
 def diff_ledger(ledger: Path | str, history_dir: Path, *, against: str | None = None,
